@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// procstream: a per-second /proc metrics stream over Server-Sent Events.
+// No package dependencies: every byte of the static binary is ours or the toolchain's.
+import PackageDescription
+
+let package = Package(
+    name: "procstream",
+    products: [
+        .executable(name: "procstreamd", targets: ["procstreamd"]),
+    ],
+    targets: [
+        // Linux headers Swift's Glibc module does not export (epoll, timerfd, signalfd, eventfd,
+        // netlink sock_diag) plus fixed-arity wrappers for variadic calls.
+        .target(name: "CLinux"),
+        // libsystemd's sd-daemon API, found through pkg-config.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // The only module that makes raw syscalls: descriptors, errno, sockets, epoll, timers.
+        .target(name: "Posix", dependencies: ["CLinux"]),
+        // Pure /proc parsers and a reader rooted at a configurable directory.
+        .target(name: "ProcFS", dependencies: ["Posix"]),
+        // HTTP/1.1 request parsing, responses and SSE framing: bytes in, bytes out.
+        .target(name: "HTTP"),
+        // The daemon: configuration, collection, connection state machine, loop wiring, systemd.
+        .target(name: "Procstream", dependencies: ["Posix", "ProcFS", "HTTP", "CSystemd"]),
+        .executableTarget(name: "procstreamd", dependencies: ["Procstream"]),
+
+        .testTarget(name: "PosixTests", dependencies: ["Posix"]),
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "ProcstreamTests", dependencies: ["Procstream"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),
+    ]
+)

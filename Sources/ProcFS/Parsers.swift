@@ -1,0 +1,161 @@
+/// Pure parsers for the /proc files procstream reads. Each takes the file's bytes and returns a
+/// value or a `ParseError` naming the file and line; none touches the filesystem. Unknown keys
+/// and extra columns are ignored: kernels add them.
+
+/// Jiffies a CPU spent in each state since boot (/proc/stat `cpu` lines). Guest time is already
+/// counted in user and nice, so it is left out of the total.
+public struct CPUTimes: Equatable, Sendable {
+    public var user: UInt64 = 0, nice: UInt64 = 0, system: UInt64 = 0, idle: UInt64 = 0
+    public var iowait: UInt64 = 0, irq: UInt64 = 0, softirq: UInt64 = 0, steal: UInt64 = 0
+
+    public init() {}
+
+    public init(user: UInt64, nice: UInt64, system: UInt64, idle: UInt64, iowait: UInt64 = 0, irq: UInt64 = 0, softirq: UInt64 = 0, steal: UInt64 = 0) {
+        (self.user, self.nice, self.system, self.idle) = (user, nice, system, idle)
+        (self.iowait, self.irq, self.softirq, self.steal) = (iowait, irq, softirq, steal)
+    }
+
+    public var total: UInt64 { user &+ nice &+ system &+ idle &+ iowait &+ irq &+ softirq &+ steal }
+    public var busy: UInt64 { total &- idle &- iowait }
+
+    /// Percent of the time between `earlier` and `self` that was busy, 0...100. Counters that
+    /// went backwards (CPU hot-unplug, counter reset) count as no time passed.
+    public func busyPercent(since earlier: CPUTimes) -> Double {
+        guard total > earlier.total else { return 0 }
+        let dTotal = Double(total - earlier.total)
+        let dIdle = Double((idle &+ iowait) >= (earlier.idle &+ earlier.iowait) ? (idle &+ iowait) - (earlier.idle &+ earlier.iowait) : 0)
+        return min(100, max(0, (dTotal - dIdle) / dTotal * 100))
+    }
+}
+
+public struct CPUStat: Equatable, Sendable {
+    public var total: CPUTimes
+    /// Per core, indexed by the kernel's CPU number; an offline core is absent from /proc/stat
+    /// and so from this list.
+    public var cores: [CPUTimes]
+}
+
+public struct MemInfo: Equatable, Sendable {
+    public var totalBytes: UInt64
+    public var availableBytes: UInt64
+    public var usedBytes: UInt64 { totalBytes >= availableBytes ? totalBytes - availableBytes : 0 }
+}
+
+public struct LoadAvg: Equatable, Sendable {
+    public var one: Double, five: Double, fifteen: Double
+    /// Kernel scheduling entities (threads) currently runnable, and existing.
+    public var runnable: UInt64, threads: UInt64
+}
+
+/// TCP sockets by state, in the kernel's order (include/net/tcp_states.h).
+public struct TCPStates: Equatable, Sendable {
+    public static let names = ["established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
+                               "close", "close_wait", "last_ack", "listen", "closing", "new_syn_recv"]
+    /// counts[state - 1] for kernel states 1...12.
+    public var counts = [UInt64](repeating: 0, count: 12)
+
+    public init() {}
+
+    public var established: UInt64 { counts[0] }
+
+    mutating func add(state: UInt64) -> Bool {
+        guard state >= 1, state <= 12 else { return false }
+        counts[Int(state) - 1] += 1
+        return true
+    }
+}
+
+public enum Parse {
+    public static func stat(_ bytes: UnsafeRawBufferPointer, file: String = "stat") throws(ParseError) -> CPUStat {
+        var s = Scanner(bytes)
+        var total: CPUTimes?
+        var cores: [CPUTimes] = []
+        while !s.atEnd {
+            if s.lineStarts(with: "cpu") {
+                s.skip(3)
+                let isTotal = s.lineStarts(with: " ")
+                if !isTotal, s.unsigned() == nil { throw ParseError(file, s, "bad cpu line") }
+                var f = [UInt64](repeating: 0, count: 8)
+                var n = 0
+                while n < 8, !s.atLineEnd {
+                    guard let v = s.unsigned() else { break }
+                    f[n] = v
+                    n += 1
+                    s.skipSpaces()
+                }
+                // Kernels before 2.6 had 4 columns; anything less is truncated or not /proc/stat.
+                guard n >= 4 else { throw ParseError(file, s, "cpu line has \(n) numeric fields, expected at least 4") }
+                let t = CPUTimes(user: f[0], nice: f[1], system: f[2], idle: f[3], iowait: f[4], irq: f[5], softirq: f[6], steal: f[7])
+                if isTotal { total = t } else { cores.append(t) }
+            }
+            s.nextLine()
+        }
+        guard let total else { throw ParseError(file: file, line: s.line, message: "no \"cpu \" line") }
+        return CPUStat(total: total, cores: cores)
+    }
+
+    public static func meminfo(_ bytes: UnsafeRawBufferPointer, file: String = "meminfo") throws(ParseError) -> MemInfo {
+        var s = Scanner(bytes)
+        var total: UInt64?
+        var available: UInt64?
+        while !s.atEnd, total == nil || available == nil {
+            if s.lineStarts(with: "MemTotal:") {
+                s.skip(9)
+                guard let v = s.unsigned() else { throw ParseError(file, s, "bad MemTotal") }
+                total = v
+            } else if s.lineStarts(with: "MemAvailable:") {
+                s.skip(13)
+                guard let v = s.unsigned() else { throw ParseError(file, s, "bad MemAvailable") }
+                available = v
+            }
+            s.nextLine()
+        }
+        guard let total else { throw ParseError(file: file, line: s.line, message: "no MemTotal") }
+        guard let available else { throw ParseError(file: file, line: s.line, message: "no MemAvailable (kernel before 3.14?)") }
+        // Values are in kB (really KiB); refuse ones that would overflow bytes.
+        guard total <= UInt64.max / 1024, available <= UInt64.max / 1024 else {
+            throw ParseError(file: file, line: 1, message: "value out of range")
+        }
+        return MemInfo(totalBytes: total * 1024, availableBytes: available * 1024)
+    }
+
+    /// `0.12 0.07 0.02 1/79 2012`
+    public static func loadavg(_ bytes: UnsafeRawBufferPointer, file: String = "loadavg") throws(ParseError) -> LoadAvg {
+        var s = Scanner(bytes)
+        guard let one = s.decimal(), let five = s.decimal(), let fifteen = s.decimal() else {
+            throw ParseError(file, s, "expected three load averages")
+        }
+        guard let runnable = s.unsigned(), s.expect(UInt8(ascii: "/")), let threads = s.unsigned() else {
+            throw ParseError(file, s, "expected runnable/threads")
+        }
+        return LoadAvg(one: one, five: five, fifteen: fifteen, runnable: runnable, threads: threads)
+    }
+
+    /// `12345.67 23456.78`: seconds since boot.
+    public static func uptime(_ bytes: UnsafeRawBufferPointer, file: String = "uptime") throws(ParseError) -> Double {
+        var s = Scanner(bytes)
+        guard let up = s.decimal() else { throw ParseError(file, s, "expected seconds since boot") }
+        return up
+    }
+
+    /// Counts sockets by state in /proc/net/tcp or tcp6 and adds them to `states`. The header
+    /// line is checked; each row's fourth column is the state in hex.
+    public static func netTCP(_ bytes: UnsafeRawBufferPointer, into states: inout TCPStates, file: String = "net/tcp") throws(ParseError) {
+        var s = Scanner(bytes)
+        s.skipSpaces()
+        guard s.lineStarts(with: "sl") else { throw ParseError(file, s, "missing header") }
+        s.nextLine()
+        var counts = states
+        while !s.atEnd {
+            s.skipSpaces()
+            if s.atLineEnd { s.nextLine(); continue }
+            // "0: 0100007F:0CF6 00000000:0000 0A ..."
+            guard s.unsigned() != nil, s.expect(UInt8(ascii: ":")),
+                  s.skipToken(), s.skipToken(), let state = s.hex(), counts.add(state: state) else {
+                throw ParseError(file, s, "bad socket row")
+            }
+            s.nextLine()
+        }
+        states = counts
+    }
+}

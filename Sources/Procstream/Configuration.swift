@@ -1,0 +1,116 @@
+import Posix
+
+/// Everything the command line sets. Parsing is pure: `parse` takes the arguments and returns a
+/// configuration, a request for help or version, or a usage error with a clear message.
+public struct Configuration: Equatable, Sendable {
+    public static let version = "0.1.0"
+
+    public var listen: [SocketAddress] = [.ipv4(host: "127.0.0.1", port: 9490)]
+    public var intervalSeconds: Double = 1
+    public var procRoot = "/proc"
+    public var maxClients = 1024
+    public var once = false
+
+    public init() {}
+
+    public var intervalNanos: UInt64 { UInt64((intervalSeconds * 1e9).rounded()) }
+
+    public enum Command: Equatable, Sendable {
+        case run(Configuration)
+        case help
+        case version
+    }
+
+    public struct UsageError: Error, Equatable, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    public static let usage = """
+    Usage: procstreamd [OPTIONS]
+
+    Streams this host's CPU, memory, thread and TCP connection figures from /proc as
+    Server-Sent Events, once per interval, to every subscriber of GET /events.
+
+    Options:
+      --listen ADDR        where to listen: HOST:PORT, [V6]:PORT or unix:/PATH; repeatable
+                           (default 127.0.0.1:9490; ignored when systemd passes sockets)
+      --interval SECONDS   time between snapshots, 0.01 to 3600 (default 1)
+      --proc-root DIR      read /proc files under DIR (default /proc)
+      --max-clients N      subscribers served at once; more get 503 (default 1024)
+      --once               print one snapshot as JSON on stdout and exit
+      --version            print the version and exit
+      -h, --help           print this help and exit
+
+    Endpoints: /events (text/event-stream), /snapshot (JSON), /healthz.
+    """
+
+    public static func parse(_ arguments: [String]) -> Result<Command, UsageError> {
+        var config = Configuration()
+        var listen: [SocketAddress] = []
+        var i = 0
+        func value(_ flag: String, _ inline: String?) -> Result<String, UsageError> {
+            if let inline { return .success(inline) }
+            i += 1
+            guard i < arguments.count else { return .failure(UsageError("\(flag) needs a value")) }
+            return .success(arguments[i])
+        }
+        while i < arguments.count {
+            let argument = arguments[i]
+            var flag = argument
+            var inline: String?
+            if argument.hasPrefix("--"), let eq = argument.firstIndex(of: "=") {
+                flag = String(argument[..<eq])
+                inline = String(argument[argument.index(after: eq)...])
+            }
+            switch flag {
+            case "-h", "--help":
+                return .success(.help)
+            case "--version":
+                return .success(.version)
+            case "--once":
+                guard inline == nil else { return .failure(UsageError("--once takes no value")) }
+                config.once = true
+            case "--listen":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    switch SocketAddress.parse(text) {
+                    case .success(let address): listen.append(address)
+                    case .failure(let e): return .failure(UsageError("--listen: \(e.description)"))
+                    }
+                }
+            case "--interval":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard let seconds = Double(text), seconds.isFinite, seconds >= 0.01, seconds <= 3600 else {
+                        return .failure(UsageError("--interval must be a number of seconds from 0.01 to 3600, got '\(text)'"))
+                    }
+                    config.intervalSeconds = seconds
+                }
+            case "--proc-root":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard !text.isEmpty else { return .failure(UsageError("--proc-root must not be empty")) }
+                    config.procRoot = text
+                }
+            case "--max-clients":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard let n = Int(text), n >= 1, n <= 1_000_000 else {
+                        return .failure(UsageError("--max-clients must be a whole number from 1 to 1000000, got '\(text)'"))
+                    }
+                    config.maxClients = n
+                }
+            default:
+                return .failure(UsageError("unknown option '\(argument)'"))
+            }
+            i += 1
+        }
+        if !listen.isEmpty { config.listen = listen }
+        return .success(.run(config))
+    }
+}

@@ -1,0 +1,146 @@
+import HTTP
+
+/// One client connection as a state machine: bytes and clock readings go in, actions come out.
+/// It does no I/O, so every path (pipelining, timeouts, errors, streaming) is testable without
+/// sockets; the server performs the actions.
+struct HTTPConnection {
+    enum State: Equatable {
+        /// Waiting for (the rest of) a request head, until `deadline`.
+        case awaitingRequest(deadline: UInt64)
+        /// Subscribed to the event stream: further input is discarded.
+        case streaming
+        /// Finished: nothing more is read; the server closes once output is flushed.
+        case closing
+    }
+
+    enum Action: Equatable {
+        case send([UInt8])
+        case subscribe(lastEventID: UInt64?)
+        /// Close once everything queued has been sent.
+        case closeAfterFlush
+        /// Close now (the peer is gone or timed out with nothing to say).
+        case close
+    }
+
+    private(set) var state: State
+    private(set) var input: [UInt8] = []
+    private var parser: RequestParser
+    let headTimeoutNanos: UInt64
+
+    init(now: UInt64, limits: RequestLimits = RequestLimits(), headTimeoutNanos: UInt64 = 10_000_000_000) {
+        self.headTimeoutNanos = headTimeoutNanos
+        parser = RequestParser(limits: limits)
+        state = .awaitingRequest(deadline: now + headTimeoutNanos)
+        input.reserveCapacity(1024)
+    }
+
+    /// How many bytes the server may read for this connection now: the head limit bounds the
+    /// input buffer; a streaming client's input is read into scratch space and dropped.
+    var readBudget: Int {
+        switch state {
+        case .awaitingRequest: return max(0, parser.limits.maxHeadBytes + 1 - input.count)
+        case .streaming, .closing: return 0
+        }
+    }
+
+    /// Bytes arrived. Handles every complete request in the buffer (pipelining), in order.
+    mutating func received(_ bytes: some Collection<UInt8>, now: UInt64, route: (RequestHead) -> Reply) -> [Action] {
+        guard case .awaitingRequest = state else { return [] }
+        input.append(contentsOf: bytes)
+        var actions: [Action] = []
+        while case .awaitingRequest = state, !input.isEmpty {
+            let result = input.withUnsafeBytes { parser.parse($0) }
+            switch result {
+            case .incomplete:
+                return actions
+            case .invalid(let error):
+                state = .closing
+                input = []
+                actions.append(.send(Response.error(error.status, message(error))))
+                actions.append(.closeAfterFlush)
+            case .complete(let head, let consumed):
+                input.removeFirst(consumed)
+                parser.reset()
+                switch route(head) {
+                case .respond(let bytes, let keepAlive):
+                    actions.append(.send(bytes))
+                    if keepAlive {
+                        state = .awaitingRequest(deadline: now + headTimeoutNanos)
+                    } else {
+                        state = .closing
+                        input = []
+                        actions.append(.closeAfterFlush)
+                    }
+                case .subscribe(let lastEventID):
+                    state = .streaming
+                    input = []
+                    actions.append(.subscribe(lastEventID: lastEventID))
+                }
+            }
+        }
+        return actions
+    }
+
+    /// The peer closed its side.
+    mutating func peerClosed() -> [Action] {
+        state = .closing
+        input = []
+        return [.close]
+    }
+
+    /// The clock moved on: a head that has not arrived by its deadline is cut off (408 if the
+    /// client had started one, silently if the connection was idle).
+    mutating func tick(now: UInt64) -> [Action] {
+        guard case .awaitingRequest(let deadline) = state, now >= deadline else { return [] }
+        state = .closing
+        defer { input = [] }
+        if input.isEmpty { return [.close] }
+        return [.send(Response.error(.requestTimeout, "request head not received in time")), .closeAfterFlush]
+    }
+
+    private func message(_ error: RequestError) -> String {
+        switch error {
+        case .badRequest(let why): return why
+        case .uriTooLong: return "request line longer than \(parser.limits.maxHeadBytes) bytes"
+        case .headersTooLarge: return "request head over \(parser.limits.maxHeadBytes) bytes or \(parser.limits.maxHeaderCount) fields"
+        case .contentTooLarge: return "request bodies are not accepted"
+        case .versionNotSupported: return "only HTTP/1.0 and HTTP/1.1 are supported"
+        }
+    }
+}
+
+/// Output waiting for a slow socket, bounded: past `limit` bytes the client is dropped rather
+/// than the daemon's memory growing.
+struct OutputQueue {
+    let limit: Int
+    private(set) var bytes: [UInt8] = []
+    private var start = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    var count: Int { bytes.count - start }
+    var isEmpty: Bool { count == 0 }
+
+    /// Appends; false (and nothing appended) when that would exceed the limit.
+    mutating func append(_ more: some Collection<UInt8>) -> Bool {
+        guard count + more.count <= limit else { return false }
+        bytes.append(contentsOf: more)
+        return true
+    }
+
+    /// Calls `body` with the pending bytes; it returns how many were sent.
+    mutating func drain(_ body: (UnsafeRawBufferPointer) -> Int) {
+        guard !isEmpty else { return }
+        let s = start
+        let sent = bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[s...])) }
+        start += sent
+        if start == bytes.count {
+            // Release the memory of a burst rather than keep it for the connection's life.
+            bytes = []
+            start = 0
+        } else if start > 64 * 1024 && start > bytes.count / 2 {
+            bytes.removeFirst(start)
+            start = 0
+        }
+    }
+}

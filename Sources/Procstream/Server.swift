@@ -1,0 +1,500 @@
+import Glibc
+import HTTP
+import Posix
+import ProcFS
+
+/// A client socket and its protocol state. Owned by the server's table; closed exactly once,
+/// by `Server.close(_:)`.
+final class Connection {
+    let fd: FileDescriptor
+    let generation: UInt32
+    var machine: HTTPConnection
+    var output: OutputQueue
+    /// Position in `Server.subscribers`, or -1.
+    var subscriberIndex = -1
+    var watchingWritable = false
+    var closeWhenFlushed = false
+
+    init(fd: FileDescriptor, generation: UInt32, now: UInt64, outputLimit: Int) {
+        self.fd = fd
+        self.generation = generation
+        machine = HTTPConnection(now: now)
+        output = OutputQueue(limit: outputLimit)
+    }
+}
+
+/// The daemon: one thread, one epoll set over the listeners, the clients, a tick timer, a
+/// housekeeping timer, an optional watchdog timer and a signalfd.
+public final class Server {
+    private enum Kind: UInt8 { case listener = 1, client, tick, housekeeping, watchdog, signal }
+
+    /// Bytes a subscriber may have waiting beyond what its socket buffer holds. Past it the
+    /// subscriber is dropped (it can reconnect). See README "Limits".
+    static let outputLimit = 256 * 1024
+    static let heartbeatNanos: UInt64 = 15_000_000_000
+    static let readChunk = 4096
+
+    let config: Configuration
+    private let epoll: Epoll
+    private let signals: FileDescriptor
+    private let tickTimer: FileDescriptor
+    private let housekeepingTimer: FileDescriptor
+    private var watchdogTimer: FileDescriptor?
+    private var listeners: [FileDescriptor]
+    /// Unix socket paths this process created, removed again on exit.
+    private var ownedSocketPaths: [String] = []
+    private let notifier = Notifier()
+
+    private var connections: [Connection?] = []
+    private var subscribers: [Connection] = []
+    private var nextGeneration: UInt32 = 1
+    private var acceptPaused = false
+
+    private var collector: Collector
+    private let identity: Identity
+    private var nextEventID: UInt64
+    /// The latest tick's events (metrics and any error events), as sent to every subscriber.
+    private var latestEvents: [UInt8] = []
+    private var latestJSON: [UInt8] = []
+    private var latestErrors: [SourceError] = []
+    private var failingSources: [String: String] = [:]
+    private var lastCollectMicros = 0
+    private var lastTickNanos: UInt64 = 0
+    private var lastBroadcastNanos: UInt64 = 0
+    private var lastStatus = ""
+    private var lastStatusNanos: UInt64 = 0
+    private var droppedSlow = 0
+    private var running = true
+    private var scratch: [UInt8] = []
+
+    /// Binds (or takes from systemd) the listeners and sets up timers and signals. Signals must
+    /// already be blocked: `SignalFD.create` is called here, first thing.
+    public init(config: Configuration) throws {
+        self.config = config
+        signals = try SignalFD.create([SIGTERM, SIGINT, SIGHUP])
+        ProcessInfo.raiseDescriptorLimit()
+        epoll = try Epoll(capacity: 1024)
+        tickTimer = try TimerFD.create()
+        housekeepingTimer = try TimerFD.create()
+        collector = Collector(procRoot: config.procRoot)
+        identity = Identity(host: ProcessInfo.hostname(), version: Configuration.version, intervalSeconds: config.intervalSeconds)
+        nextEventID = UInt64(max(1, Clock.wallMillis()))
+
+        let passed = Notifier.listenDescriptors()
+        if passed.isEmpty {
+            listeners = []
+            for address in config.listen {
+                let fd = try Socket.listen(address)
+                listeners.append(fd)
+                if case .unix(let path) = address {
+                    ownedSocketPaths.append(path)
+                    chmod(path, 0o666)
+                }
+                if case .unix = address {
+                    Log.info("listening on \(address)")
+                } else {
+                    let port = (try? Socket.localPort(fd)) ?? 0
+                    Log.info("listening on \(Self.describe(address, port: port))")
+                }
+            }
+        } else {
+            listeners = passed.filter { Socket.isListeningStream($0) }
+            for fd in listeners { try fd.setNonBlocking() }
+            Log.info("using \(listeners.count) listening socket(s) from systemd; --listen ignored")
+            if listeners.isEmpty { throw SyscallError("sd_listen_fds: no listening stream socket passed", EINVAL) }
+        }
+
+        for fd in listeners { try epoll.add(fd, .readable, token: EpollToken.make(kind: Kind.listener.rawValue, fd: fd)) }
+        try epoll.add(signals, .readable, token: EpollToken.make(kind: Kind.signal.rawValue, fd: signals))
+        try epoll.add(tickTimer, .readable, token: EpollToken.make(kind: Kind.tick.rawValue, fd: tickTimer))
+        try epoll.add(housekeepingTimer, .readable, token: EpollToken.make(kind: Kind.housekeeping.rawValue, fd: housekeepingTimer))
+        if let period = notifier.watchdogPeriodNanos {
+            let fd = try TimerFD.create()
+            try TimerFD.arm(fd, initialNanos: period, intervalNanos: period)
+            try epoll.add(fd, .readable, token: EpollToken.make(kind: Kind.watchdog.rawValue, fd: fd))
+            watchdogTimer = fd
+        }
+        scratch.reserveCapacity(Self.readChunk)
+    }
+
+    static func describe(_ address: SocketAddress, port: UInt16) -> String {
+        switch address {
+        case .ipv4(let host, _): return "\(host):\(port)"
+        case .ipv6(let host, _): return "[\(host)]:\(port)"
+        case .unix(let path): return "unix:\(path)"
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT. Returns normally after a clean shutdown.
+    public func run() throws {
+        // The first snapshot needs a CPU baseline: take it, wait a moment, then collect, so the
+        // very first event already carries a real CPU percentage.
+        collector.prime()
+        Clock.sleep(nanos: min(config.intervalNanos, 100_000_000))
+        tick(now: Clock.monotonicNanos())
+        try TimerFD.arm(tickTimer, initialNanos: config.intervalNanos, intervalNanos: config.intervalNanos)
+        try TimerFD.arm(housekeepingTimer, initialNanos: 1_000_000_000, intervalNanos: 1_000_000_000)
+        notifier.ready(status: statusText())
+        Log.info("procstreamd \(Configuration.version) ready: interval \(config.intervalSeconds)s, proc root \(config.procRoot), max \(config.maxClients) subscribers")
+
+        while running {
+            try epoll.wait(timeoutMillis: -1) { event in
+                handle(event)
+            }
+        }
+        shutdown()
+    }
+
+    private func handle(_ event: Epoll.Event) {
+        let fd = EpollToken.fd(event.token)
+        switch Kind(rawValue: EpollToken.kind(event.token)) {
+        case .client:
+            guard Int(fd.rawValue) < connections.count, let connection = connections[Int(fd.rawValue)],
+                  connection.generation == EpollToken.generation(event.token) else { return } // stale event
+            clientEvent(connection, event.flags)
+        case .listener:
+            acceptAll(fd)
+        case .tick:
+            if (try? TimerFD.consume(tickTimer)) ?? 0 > 0 { tick(now: Clock.monotonicNanos()) }
+        case .housekeeping:
+            if (try? TimerFD.consume(housekeepingTimer)) ?? 0 > 0 { housekeeping(now: Clock.monotonicNanos()) }
+        case .watchdog:
+            if let timer = watchdogTimer, (try? TimerFD.consume(timer)) ?? 0 > 0 { watchdog(now: Clock.monotonicNanos()) }
+        case .signal:
+            while let signo = try? SignalFD.next(signals) {
+                if signo == SIGHUP {
+                    Log.info("SIGHUP: nothing to reload; restart the service to apply new settings")
+                } else {
+                    Log.info("received \(signo == SIGTERM ? "SIGTERM" : "SIGINT"), shutting down")
+                    running = false
+                }
+            }
+        case nil:
+            break
+        }
+    }
+
+    // MARK: Ticks
+
+    private func tick(now: UInt64) {
+        let snapshot = collector.collect(clients: subscribers.count)
+        let id = nextEventID
+        nextEventID += 1
+        latestJSON = snapshot.json(identity)
+        latestEvents.removeAll(keepingCapacity: true)
+        SSE.appendEvent(to: &latestEvents, id: String(id), event: "metrics", data: latestJSON)
+        for error in snapshot.errors {
+            SSE.appendEvent(to: &latestEvents, event: "error", data: error.json())
+        }
+        latestErrors = snapshot.errors
+        lastCollectMicros = snapshot.collectMicros
+        lastTickNanos = now
+        noteSourceChanges(snapshot.errors)
+        broadcast(latestEvents, now: now)
+    }
+
+    private func noteSourceChanges(_ errors: [SourceError]) {
+        var failing: [String: String] = [:]
+        for error in errors {
+            failing[error.source] = error.message
+            if failingSources[error.source] == nil { Log.warning("source \(error.source) failed: \(error.message)") }
+        }
+        for source in failingSources.keys where failing[source] == nil {
+            Log.info("source \(source) recovered")
+        }
+        failingSources = failing
+    }
+
+    private func broadcast(_ bytes: [UInt8], now: UInt64) {
+        lastBroadcastNanos = now
+        var i = subscribers.count - 1
+        while i >= 0 {
+            // Backwards, so a subscriber dropped here (swapped with the last) is not skipped.
+            write(subscribers[i], bytes)
+            i -= 1
+        }
+    }
+
+    private func housekeeping(now: UInt64) {
+        for case let connection? in connections {
+            if case .awaitingRequest = connection.machine.state {
+                perform(connection.machine.tick(now: now), on: connection)
+            }
+        }
+        if now - lastBroadcastNanos >= Self.heartbeatNanos {
+            broadcast(SSE.comment("keepalive"), now: now)
+        }
+        if acceptPaused { resumeAccepting() }
+        if droppedSlow > 0 {
+            Log.warning("dropped \(droppedSlow) subscriber(s) that stopped reading (over \(Self.outputLimit / 1024) KiB pending)")
+            droppedSlow = 0
+        }
+        let status = statusText()
+        if status != lastStatus && now - lastStatusNanos >= 5_000_000_000 {
+            notifier.status(status)
+            lastStatus = status
+            lastStatusNanos = now
+        }
+    }
+
+    private func watchdog(now: UInt64) {
+        // Only while ticks really happen: a loop that wakes for the watchdog timer but has not
+        // ticked for an interval and a margin is stuck somewhere that matters.
+        if now - lastTickNanos <= config.intervalNanos + 5_000_000_000 {
+            notifier.watchdog()
+        }
+    }
+
+    private func statusText() -> String {
+        let failing = failingSources.isEmpty ? "" : "; failing: \(failingSources.keys.sorted().joined(separator: ", "))"
+        return "\(subscribers.count) subscriber(s); last collection \(lastCollectMicros) us\(failing)"
+    }
+
+    private var healthy: Bool {
+        failingSources.isEmpty && Clock.monotonicNanos() - lastTickNanos <= 2 * config.intervalNanos + 1_000_000_000
+    }
+
+    private func healthJSON() -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("status"); w.string(healthy ? "ok" : "failing")
+        w.key("last_tick_ms_ago"); w.integer((Clock.monotonicNanos() - lastTickNanos) / 1_000_000)
+        w.key("failing_sources")
+        w.beginArray()
+        for source in failingSources.keys.sorted() { w.string(source) }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    // MARK: Connections
+
+    private func acceptAll(_ listener: FileDescriptor) {
+        // Bounded per wakeup so a connection flood cannot starve ticks and subscribers.
+        for _ in 0..<256 {
+            let result: IOResult<FileDescriptor>
+            do {
+                result = try Socket.accept(listener)
+            } catch {
+                switch error.code {
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    // Out of descriptors or memory: stop polling the listeners (or the loop
+                    // would spin on a backlog it cannot take) until a connection closes or the
+                    // next housekeeping second.
+                    pauseAccepting(error)
+                case ECONNABORTED, EPROTO, EPERM:
+                    continue
+                default:
+                    Log.warning("accept failed: \(error)")
+                }
+                return
+            }
+            guard case .done(let fd) = result else { return }
+            register(fd)
+        }
+    }
+
+    private func register(_ fd: FileDescriptor) {
+        let index = Int(fd.rawValue)
+        if index >= connections.count {
+            connections.append(contentsOf: repeatElement(nil, count: max(index + 1 - connections.count, connections.count)))
+        }
+        var one: CInt = 1
+        _ = setsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+        let connection = Connection(fd: fd, generation: nextGeneration, now: Clock.monotonicNanos(), outputLimit: Self.outputLimit)
+        nextGeneration = nextGeneration & 0xFF_FFFF == 0xFF_FFFF ? 1 : nextGeneration + 1
+        do {
+            try epoll.add(fd, [.readable, .peerClosed], token: token(connection))
+        } catch {
+            fd.close()
+            return
+        }
+        connections[index] = connection
+    }
+
+    private func token(_ connection: Connection) -> UInt64 {
+        EpollToken.make(kind: Kind.client.rawValue, generation: connection.generation, fd: connection.fd)
+    }
+
+    private func pauseAccepting(_ error: SyscallError) {
+        guard !acceptPaused else { return }
+        acceptPaused = true
+        for fd in listeners { try? epoll.modify(fd, [], token: EpollToken.make(kind: Kind.listener.rawValue, fd: fd)) }
+        Log.warning("not accepting for now: \(error) (\(connections.lazy.compactMap { $0 }.count) connections open)")
+    }
+
+    private func resumeAccepting() {
+        guard acceptPaused else { return }
+        acceptPaused = false
+        for fd in listeners { try? epoll.modify(fd, .readable, token: EpollToken.make(kind: Kind.listener.rawValue, fd: fd)) }
+    }
+
+    private func clientEvent(_ connection: Connection, _ flags: Epoll.Interest) {
+        if flags.contains(.error) {
+            close(connection)
+            return
+        }
+        if flags.contains(.writable) {
+            flush(connection)
+            if connection.fd.rawValue < 0 { return }
+        }
+        if flags.contains(.readable) || flags.contains(.peerClosed) || flags.contains(.hangup) {
+            readFrom(connection)
+        }
+    }
+
+    private func readFrom(_ connection: Connection) {
+        let budget = connection.machine.readBudget
+        scratch.removeAll(keepingCapacity: true)
+        let result: IOResult<Int>
+        do {
+            result = try Socket.receive(connection.fd, appendingTo: &scratch, count: budget > 0 ? min(budget, Self.readChunk) : Self.readChunk)
+        } catch {
+            close(connection)
+            return
+        }
+        switch result {
+        case .wouldBlock:
+            return
+        case .done(0):
+            perform(connection.machine.peerClosed(), on: connection)
+        case .done:
+            // A subscriber's input (or anything after a final response) is read and dropped.
+            if budget == 0 { return }
+            let now = Clock.monotonicNanos()
+            let context = routeContext()
+            perform(connection.machine.received(scratch, now: now) { Router.route($0, context) }, on: connection)
+        }
+    }
+
+    private func routeContext() -> RouteContext {
+        RouteContext(snapshotJSON: latestJSON, healthy: healthy, healthJSON: healthJSON(),
+                     subscribers: subscribers.count, maxClients: config.maxClients)
+    }
+
+    private func perform(_ actions: [HTTPConnection.Action], on connection: Connection) {
+        for action in actions {
+            if connection.closeWhenFlushed && connection.output.isEmpty { break }
+            switch action {
+            case .send(let bytes):
+                write(connection, bytes)
+            case .subscribe:
+                subscribe(connection)
+            case .closeAfterFlush:
+                if connection.output.isEmpty { close(connection) } else { connection.closeWhenFlushed = true }
+            case .close:
+                close(connection)
+            }
+            if connection.subscriberIndex < 0 && connections[Int(connection.fd.rawValue)] !== connection { return }
+        }
+    }
+
+    private func subscribe(_ connection: Connection) {
+        connection.subscriberIndex = subscribers.count
+        subscribers.append(connection)
+        var greeting = Response.eventStreamHead()
+        greeting.append(contentsOf: SSE.retry(milliseconds: 2000))
+        greeting.append(contentsOf: latestEvents)
+        write(connection, greeting)
+    }
+
+    /// Sends now what the socket takes; queues the rest (bounded); drops the client past the bound.
+    private func write(_ connection: Connection, _ bytes: [UInt8]) {
+        if !connection.output.isEmpty {
+            if !connection.output.append(bytes) { dropSlow(connection); return }
+            flush(connection)
+            return
+        }
+        let result: IOResult<Int>
+        do {
+            result = try bytes.withUnsafeBytes { (b) throws(SyscallError) in try Socket.send(connection.fd, b) }
+        } catch {
+            close(connection)
+            return
+        }
+        var sent = 0
+        if case .done(let n) = result { sent = n }
+        if sent < bytes.count {
+            if !connection.output.append(bytes[sent...]) { dropSlow(connection); return }
+            watchWritable(connection, true)
+        }
+    }
+
+    private func flush(_ connection: Connection) {
+        var failed = false
+        connection.output.drain { pending in
+            switch try? Socket.send(connection.fd, pending) {
+            case .done(let n): return n
+            case .wouldBlock: return 0
+            case nil: failed = true; return 0
+            }
+        }
+        if failed { close(connection); return }
+        if connection.output.isEmpty {
+            watchWritable(connection, false)
+            if connection.closeWhenFlushed { close(connection) }
+        } else {
+            watchWritable(connection, true)
+        }
+    }
+
+    private func watchWritable(_ connection: Connection, _ on: Bool) {
+        guard connection.watchingWritable != on else { return }
+        connection.watchingWritable = on
+        let interest: Epoll.Interest = on ? [.readable, .peerClosed, .writable] : [.readable, .peerClosed]
+        do { try epoll.modify(connection.fd, interest, token: token(connection)) } catch { close(connection) }
+    }
+
+    private func dropSlow(_ connection: Connection) {
+        droppedSlow += 1
+        close(connection)
+    }
+
+    private func close(_ connection: Connection) {
+        let index = Int(connection.fd.rawValue)
+        guard index < connections.count, connections[index] === connection else { return }
+        connections[index] = nil
+        if connection.subscriberIndex >= 0 {
+            let i = connection.subscriberIndex
+            let last = subscribers.removeLast()
+            if i < subscribers.count {
+                subscribers[i] = last
+                last.subscriberIndex = i
+            }
+            connection.subscriberIndex = -1
+        }
+        epoll.remove(connection.fd)
+        connection.fd.close()
+        if acceptPaused { resumeAccepting() }
+    }
+
+    private func shutdown() {
+        notifier.stopping()
+        for fd in listeners {
+            epoll.remove(fd)
+            fd.close()
+        }
+        for path in ownedSocketPaths { unlink(path) }
+        let goodbye = SSE.comment("procstreamd is shutting down")
+        for case let connection? in connections {
+            if connection.subscriberIndex >= 0 && connection.output.isEmpty {
+                _ = goodbye.withUnsafeBytes { try? Socket.send(connection.fd, $0) }
+            }
+            Socket.shutdownWrite(connection.fd)
+            close(connection)
+        }
+        Log.info("stopped")
+    }
+
+    /// `--once`: one snapshot as JSON. False when a source failed.
+    public static func printOnce(_ config: Configuration) -> Bool {
+        var collector = Collector(procRoot: config.procRoot)
+        collector.prime()
+        Clock.sleep(nanos: 100_000_000)
+        let snapshot = collector.collect(clients: 0)
+        let identity = Identity(host: ProcessInfo.hostname(), version: Configuration.version, intervalSeconds: config.intervalSeconds)
+        ProcessInfo.writeAll(1, String(decoding: snapshot.json(identity), as: UTF8.self) + "\n")
+        for error in snapshot.errors { Log.warning("source \(error.source) failed: \(error.message)") }
+        return snapshot.errors.isEmpty
+    }
+}
