@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(name: "procstreamd", dependencies: ["Procstream"]),
 
         .testTarget(name: "PosixTests", dependencies: ["Posix"]),
-        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "ProcstreamTests", dependencies: ["Procstream"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),

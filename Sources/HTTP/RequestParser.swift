@@ -76,8 +76,10 @@ public struct RequestParser: Sendable {
                 lines += 1
                 lineStart = i + 1
             } else if b == UInt8(ascii: "\r") {
-                // Only valid directly before LF; checked when the LF arrives or now if we can.
-                if i + 1 < buffer.count, buffer[i + 1] != UInt8(ascii: "\n") { return .invalid(.badRequest("bare CR")) }
+                // Only valid directly before LF: if the next byte has not arrived, stop here and
+                // look at this CR again next time.
+                if i + 1 == buffer.count { break }
+                if buffer[i + 1] != UInt8(ascii: "\n") { return .invalid(.badRequest("bare CR")) }
             } else if b < 0x20 && b != UInt8(ascii: "\t") || b == 0x7f {
                 return .invalid(.badRequest("control character in head"))
             } else if b >= 0x80 && lines == 0 {

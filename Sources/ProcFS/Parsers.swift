@@ -39,12 +39,21 @@ public struct MemInfo: Equatable, Sendable {
     public var totalBytes: UInt64
     public var availableBytes: UInt64
     public var usedBytes: UInt64 { totalBytes >= availableBytes ? totalBytes - availableBytes : 0 }
+
+    public init(totalBytes: UInt64, availableBytes: UInt64) {
+        self.totalBytes = totalBytes
+        self.availableBytes = availableBytes
+    }
 }
 
 public struct LoadAvg: Equatable, Sendable {
     public var one: Double, five: Double, fifteen: Double
     /// Kernel scheduling entities (threads) currently runnable, and existing.
     public var runnable: UInt64, threads: UInt64
+
+    public init(one: Double, five: Double, fifteen: Double, runnable: UInt64, threads: UInt64) {
+        (self.one, self.five, self.fifteen, self.runnable, self.threads) = (one, five, fifteen, runnable, threads)
+    }
 }
 
 /// TCP sockets by state, in the kernel's order (include/net/tcp_states.h).

@@ -87,6 +87,7 @@ h1 { font-size: 20px; margin: 0; font-weight: 650; overflow-wrap: anywhere; }
   color: var(--muted); display: flex; justify-content: space-between; gap: 8px; flex-wrap: wrap;
 }
 .value { font-size: 28px; font-weight: 650; line-height: 1.15; margin: 4px 0 2px; overflow-wrap: anywhere; }
+#load { word-spacing: 0.25em; }
 .value .of { font-size: 15px; font-weight: 500; color: var(--muted); }
 .sub { color: var(--muted); font-size: 13px; min-height: 18px; overflow-wrap: anywhere; }
 .sub b { color: var(--fg); font-weight: 600; }
@@ -323,7 +324,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
       msg = 'receiving every ' + fmtSecs(intervalS);
     } else if (st === 'stopped') {
       var left = reopenTimer ? Math.max(0, Math.ceil((reopenAt - Date.now()) / 1000)) : 0;
-      msg = 'stream closed by the daemon — retrying' + (left ? ' in ' + left + ' s' : '…');
+      msg = 'stream closed (HTTP error or refused) — retrying' + (left ? ' in ' + left + ' s' : '…');
     } else if (es && es.readyState === 1) {
       msg = gotOnConn ? 'connected, but no events for ' + fmtAgo(ago) + ' — waiting…'
                       : 'connected — waiting for data…';
@@ -498,7 +499,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
     setText($('memory-used'), fmtBytes(mem), mem === null);
     setText($('memory-total'), tot !== null ? 'of ' + fmtBytes(tot) : 'of —');
     setText($('memory-sub'), mem !== null && tot !== null && tot > 0
-      ? (100 * mem / tot).toFixed(1) + '% in use' : 'in use');
+      ? (100 * mem / tot).toFixed(1) + '% in use' : mem === null ? 'unavailable' : 'in use');
 
     var load = Array.isArray(d.load) ? d.load : null;
     var l1 = load ? num(load[0]) : null, l5 = load ? num(load[1]) : null, l15 = load ? num(load[2]) : null;

@@ -1,0 +1,100 @@
+import Posix
+import Testing
+@testable import Procstream
+
+@Suite struct ConfigurationTests {
+    func run(_ args: [String]) -> Configuration? {
+        if case .success(.run(let c)) = Configuration.parse(args) { return c }
+        return nil
+    }
+
+    func error(_ args: [String]) -> String? {
+        if case .failure(let e) = Configuration.parse(args) { return e.description }
+        return nil
+    }
+
+    @Test func defaults() {
+        let c = run([])!
+        #expect(c.listen == [.ipv4(host: "127.0.0.1", port: 9490)])
+        #expect(c.intervalSeconds == 1)
+        #expect(c.procRoot == "/proc")
+        #expect(c.maxClients == 1024)
+        #expect(!c.once)
+    }
+
+    @Test func everyFlagBothForms() {
+        let c = run(["--listen", "[::1]:9491", "--listen=unix:/run/p.sock", "--interval=0.25", "--proc-root", "/tmp/p",
+                     "--max-clients=10", "--once"])!
+        #expect(c.listen == [.ipv6(host: "::1", port: 9491), .unix(path: "/run/p.sock")])
+        #expect(c.intervalSeconds == 0.25)
+        #expect(c.intervalNanos == 250_000_000)
+        #expect(c.procRoot == "/tmp/p")
+        #expect(c.maxClients == 10)
+        #expect(c.once)
+    }
+
+    @Test func helpAndVersion() throws {
+        #expect(try Configuration.parse(["--help"]).get() == .help)
+        #expect(try Configuration.parse(["-h"]).get() == .help)
+        #expect(try Configuration.parse(["--interval", "1", "--version"]).get() == .version)
+        #expect(Configuration.usage.contains("--interval SECONDS"))
+    }
+
+    @Test(arguments: ["0.01", "3600", "1", "0.5"])
+    func intervalAccepted(_ value: String) {
+        #expect(run(["--interval", value]) != nil)
+    }
+
+    @Test(arguments: ["0", "0.009", "3600.1", "-1", "abc", "nan", "inf", ""])
+    func intervalRefused(_ value: String) {
+        #expect(error(["--interval", value])?.contains("0.01 to 3600") == true)
+    }
+
+    @Test func clearErrors() {
+        #expect(error(["--bogus"]) == "unknown option '--bogus'")
+        #expect(error(["--listen"]) == "--listen needs a value")
+        #expect(error(["--listen", "localhost:80"])?.contains("bad IPv4 address") == true)
+        #expect(error(["--listen", "127.0.0.1:99999"])?.contains("bad port") == true)
+        #expect(error(["--listen", "[::1"])?.contains("missing ']'") == true)
+        #expect(error(["--listen", "unix:relative"])?.contains("absolute") == true)
+        #expect(error(["--max-clients", "0"])?.contains("1 to 1000000") == true)
+        #expect(error(["--proc-root="]) == "--proc-root must not be empty")
+        #expect(error(["--once=yes"]) == "--once takes no value")
+    }
+}
+
+@Suite struct FormattingTests {
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (Int64(951_782_400_123), "2000-02-29T00:00:00.123Z"),
+        (Int64(1_795_618_210_385), "2026-11-25T14:50:10.385Z"),
+        (Int64(4_102_444_799_999), "2099-12-31T23:59:59.999Z"),
+        (Int64(-1), "1969-12-31T23:59:59.999Z"),
+    ])
+    func rfc3339(_ millis: Int64, _ expected: String) {
+        #expect(Timestamp.rfc3339(millis: millis) == expected)
+    }
+
+    @Test func jsonWriter() {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("s"); w.string("a\"b\\c\n\u{1}é")
+        w.key("i"); w.integer(-42)
+        w.key("u"); w.integer(UInt64.max)
+        w.key("f"); w.fixed(12.345, decimals: 2)
+        w.key("g"); w.fixed(0.005, decimals: 2)
+        w.key("h"); w.fixed(-0.001, decimals: 2)
+        w.key("n"); w.fixed(.nan, decimals: 2)
+        w.key("a"); w.beginArray(); w.integer(1); w.null(); w.beginObject(); w.endObject(); w.endArray()
+        w.endObject()
+        #expect(String(decoding: w.bytes, as: UTF8.self) ==
+            #"{"s":"a\"b\\c\n\u0001é","i":-42,"u":18446744073709551615,"f":12.35,"g":0.01,"h":0.00,"n":null,"a":[1,null,{}]}"#)
+    }
+
+    @Test func logLines() {
+        #expect(Log.format(.warning, "a\nb", journal: true) == "<4>a b\n")
+        #expect(Log.format(.info, "x", journal: true) == "<6>x\n")
+        #expect(Log.format(.error, "x", journal: false) == "procstreamd: error: x\n")
+        #expect(Log.format(.info, "x", journal: false) == "procstreamd: x\n")
+    }
+}

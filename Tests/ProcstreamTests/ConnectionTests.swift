@@ -1,0 +1,176 @@
+import HTTP
+import Testing
+@testable import Procstream
+
+func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+let context = RouteContext(snapshotJSON: Array("{\"cpu\":1}".utf8), healthy: true, healthJSON: Array("{\"status\":\"ok\"}".utf8),
+                           subscribers: 0, maxClients: 2)
+
+func request(_ method: String, _ target: String, version: Int = 1, headers: [(String, String)] = []) -> RequestHead {
+    RequestHead(method: method, target: target, minorVersion: version, headers: headers.map { .init($0.0, $0.1) })
+}
+
+@Suite struct RouterTests {
+    func respond(_ r: RequestHead, _ ctx: RouteContext = context) -> (String, Bool) {
+        guard case .respond(let bytes, let keepAlive) = Router.route(r, ctx) else { Issue.record("not a response"); return ("", false) }
+        return (text(bytes), keepAlive)
+    }
+
+    @Test func events() {
+        #expect(Router.route(request("GET", "/events"), context) == .subscribe(lastEventID: nil))
+        #expect(Router.route(request("GET", "/events", headers: [("Last-Event-ID", "41")]), context) == .subscribe(lastEventID: 41))
+        #expect(Router.route(request("GET", "/events?last_event_id=9"), context) == .subscribe(lastEventID: 9))
+        #expect(Router.route(request("GET", "/events?last_event_id=x"), context) == .subscribe(lastEventID: nil))
+    }
+
+    @Test func subscriberLimitIs503WithRetryAfter() {
+        var full = context
+        full.subscribers = 2
+        let (r, keepAlive) = respond(request("GET", "/events"), full)
+        #expect(r.hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(r.contains("Retry-After: 5\r\n"))
+        #expect(!keepAlive)
+    }
+
+    @Test func snapshotAndHealth() {
+        let (s, keepAlive) = respond(request("GET", "/snapshot"))
+        #expect(s.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"))
+        #expect(s.hasSuffix("\r\n\r\n{\"cpu\":1}\n"))
+        #expect(keepAlive)
+        let (h, _) = respond(request("HEAD", "/healthz"))
+        #expect(h.hasPrefix("HTTP/1.1 200 OK") && h.hasSuffix("\r\n\r\n"))
+        var sick = context
+        sick.healthy = false
+        #expect(respond(request("GET", "/healthz"), sick).0.hasPrefix("HTTP/1.1 503 "))
+    }
+
+    @Test func wrongMethodIs405WithAllow() {
+        let (r, _) = respond(request("POST", "/events"))
+        #expect(r.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"))
+        #expect(r.contains("Allow: GET\r\n"))
+        #expect(respond(request("DELETE", "/snapshot")).0.contains("Allow: GET, HEAD\r\n"))
+    }
+
+    @Test(arguments: ["/nope", "/../etc/passwd", "/events/", "/%65vents", "/snapshot/../events", "*"])
+    func unknownPathsAre404(_ path: String) {
+        #expect(respond(request("GET", path)).0.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+    }
+
+    @Test func http10ClosesUnlessAsked() {
+        #expect(!respond(request("GET", "/snapshot", version: 0)).1)
+        #expect(respond(request("GET", "/snapshot", version: 0, headers: [("Connection", "keep-alive")])).1)
+    }
+}
+
+@Suite struct HTTPConnectionTests {
+    let route: (RequestHead) -> Reply = { Router.route($0, context) }
+
+    @Test func pipelinedRequestsAnsweredInOrder() {
+        var c = HTTPConnection(now: 0)
+        let bytes = Array("GET /snapshot HTTP/1.1\r\nHost: h\r\n\r\nGET /healthz HTTP/1.1\r\nHost: h\r\n\r\nGET /events HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
+        let actions = c.received(bytes, now: 1, route: route)
+        #expect(actions.count == 3)
+        guard case .send(let a) = actions[0], case .send(let b) = actions[1] else { Issue.record(); return }
+        #expect(text(a).hasSuffix("{\"cpu\":1}\n"))
+        #expect(text(b).hasSuffix("{\"status\":\"ok\"}\n"))
+        #expect(actions[2] == .subscribe(lastEventID: nil))
+        #expect(c.state == .streaming)
+        #expect(c.readBudget == 0)
+        // A subscriber's further input is ignored.
+        let r1 = c.received(Array("junk".utf8), now: 2, route: route)
+        #expect(r1.isEmpty)
+    }
+
+    @Test func requestSplitAcrossReads() {
+        var c = HTTPConnection(now: 0)
+        let r2 = c.received(Array("GET /events HT".utf8), now: 1, route: route)
+        #expect(r2.isEmpty)
+        let r3 = c.received(Array("TP/1.1\r\nHost: h\r\n".utf8), now: 2, route: route)
+        #expect(r3.isEmpty)
+        let r4 = c.received(Array("\r\n".utf8), now: 3, route: route)
+        #expect(r4 == [.subscribe(lastEventID: nil)])
+    }
+
+    @Test func malformedGets4xxAndClose() {
+        var c = HTTPConnection(now: 0)
+        let actions = c.received(Array("GET / HTTP/3.0\r\n\r\n".utf8), now: 1, route: route)
+        guard case .send(let r) = actions.first else { Issue.record(); return }
+        #expect(text(r).hasPrefix("HTTP/1.1 505 HTTP Version Not Supported\r\n"))
+        #expect(text(r).contains("Connection: close"))
+        #expect(actions.last == .closeAfterFlush)
+        #expect(c.state == .closing)
+        let r5 = c.received(Array("GET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 2, route: route)
+        #expect(r5.isEmpty)
+    }
+
+    @Test func oversizedHeadIs431() {
+        var c = HTTPConnection(now: 0, limits: RequestLimits(maxHeadBytes: 100, maxHeaderCount: 10))
+        #expect(c.readBudget == 101)
+        let actions = c.received(Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 200)).utf8), now: 1, route: route)
+        guard case .send(let r) = actions.first else { Issue.record(); return }
+        #expect(text(r).hasPrefix("HTTP/1.1 431 "))
+    }
+
+    @Test func closeAfterNonKeepAliveResponse() {
+        var c = HTTPConnection(now: 0)
+        let actions = c.received(Array("GET /snapshot HTTP/1.0\r\n\r\n".utf8), now: 1, route: route)
+        #expect(actions.count == 2 && actions.last == .closeAfterFlush)
+    }
+
+    @Test func headTimeout() {
+        var c = HTTPConnection(now: 0, headTimeoutNanos: 10)
+        _ = c.received(Array("GET /ev".utf8), now: 1, route: route)
+        let r6 = c.tick(now: 9)
+        #expect(r6.isEmpty)
+        let actions = c.tick(now: 10)
+        guard case .send(let r) = actions.first else { Issue.record(); return }
+        #expect(text(r).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+        #expect(actions.last == .closeAfterFlush)
+        let r7 = c.tick(now: 20)
+        #expect(r7.isEmpty)
+    }
+
+    @Test func idleKeepAliveTimesOutSilently() {
+        var c = HTTPConnection(now: 0, headTimeoutNanos: 10)
+        _ = c.received(Array("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 5, route: route)
+        let r8 = c.tick(now: 14)
+        #expect(r8.isEmpty)     // deadline restarted at 5
+        let r9 = c.tick(now: 15)
+        #expect(r9 == [.close])
+    }
+
+    @Test func peerClose() {
+        var c = HTTPConnection(now: 0)
+        let r10 = c.peerClosed()
+        #expect(r10 == [.close])
+        #expect(c.state == .closing)
+    }
+}
+
+@Suite struct OutputQueueTests {
+    @Test func boundIsEnforced() {
+        var q = OutputQueue(limit: 10)
+        let first = q.append([1, 2, 3, 4, 5, 6])
+        let over = q.append([7, 8, 9, 10, 11])   // 11 > 10: refused whole
+        #expect(first && !over)
+        #expect(q.count == 6)
+        let exact = q.append([7, 8, 9, 10])      // exactly 10
+        #expect(exact)
+        #expect(q.count == 10)
+    }
+
+    @Test func drainsPartially() {
+        var q = OutputQueue(limit: 100)
+        _ = q.append(Array(0..<10))
+        var seen: [UInt8] = []
+        q.drain { b in seen = Array(b.prefix(4)); return 4 }
+        #expect(seen == [0, 1, 2, 3])
+        #expect(q.count == 6)
+        q.drain { b in seen = Array(b); return 0 }
+        #expect(seen == [4, 5, 6, 7, 8, 9])
+        q.drain { $0.count }
+        #expect(q.isEmpty)
+        #expect(q.bytes.capacity == 0)          // memory of a burst is released
+    }
+}
