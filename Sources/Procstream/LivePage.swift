@@ -410,7 +410,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
   // ---------- source errors ----------
   var FIELD_HINTS = [
     [/meminfo|mem/, ['memory', 'memory_total']],
-    [/loadavg|load/, ['load']],
+    [/loadavg|load/, ['load', 'threads', 'threads_running']],
     [/\/stat\b|^stat$|cpu/, ['cpu', 'cpu_cores']],
     [/tcp|sock|diag|netlink|connection/, ['connections', 'tcp_states']],
     [/uptime/, ['uptime']],

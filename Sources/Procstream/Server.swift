@@ -64,6 +64,7 @@ public final class Server {
     private var lastStatus = ""
     private var lastStatusNanos: UInt64 = 0
     private var droppedSlow = 0
+    private var refusedOverLimit = 0
     private var running = true
     private var scratch: [UInt8] = []
 
@@ -225,6 +226,10 @@ public final class Server {
             broadcast(SSE.comment("keepalive"), now: now)
         }
         if acceptPaused { resumeAccepting() }
+        if refusedOverLimit > 0 {
+            Log.warning("subscriber limit (\(config.maxClients)) reached: refused \(refusedOverLimit) subscription(s) with 503")
+            refusedOverLimit = 0
+        }
         if droppedSlow > 0 {
             Log.warning("dropped \(droppedSlow) subscriber(s) that stopped reading (over \(Self.outputLimit / 1024) KiB pending)")
             droppedSlow = 0
@@ -363,7 +368,11 @@ public final class Server {
             if budget == 0 { return }
             let now = Clock.monotonicNanos()
             let context = routeContext()
-            perform(connection.machine.received(scratch, now: now) { Router.route($0, context) }, on: connection)
+            let actions = connection.machine.received(scratch, now: now) { head in
+                if head.path == "/events" && context.subscribers >= context.maxClients { refusedOverLimit += 1 }
+                return Router.route(head, context)
+            }
+            perform(actions, on: connection)
         }
     }
 
