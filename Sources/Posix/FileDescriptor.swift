@@ -64,22 +64,4 @@ public struct FileDescriptor: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-public enum Files {
-    /// A /proc-style file read whole: such files report a size of 0 or 4096, so it reads until
-    /// end of file, into `buffer` (cleared first, capacity kept), refusing more than `limit` bytes.
-    public static func read(path: String, into buffer: inout [UInt8], limit: Int) throws(SyscallError) {
-        buffer.removeAll(keepingCapacity: true)
-        let fd = FileDescriptor(rawValue: try check("open(\(path))") { clinux_open_readonly(path) })
-        defer { fd.close() }
-        let chunk = 16 * 1024
-        while true {
-            if buffer.count > limit { throw SyscallError("read(\(path)): larger than \(limit) bytes", EFBIG) }
-            let result: IOResult<Int>
-            do { result = try fd.read(appendingTo: &buffer, count: chunk) } catch {
-                throw SyscallError("read(\(path))", error.code)
-            }
-            if case .done(0) = result { return }
-            if case .wouldBlock = result { return }
-        }
-    }
-}
+func clinuxOpen(_ path: String) -> CInt { clinux_open_readonly(path) }

@@ -17,7 +17,7 @@ public struct SourceError: Error, Equatable, Sendable, CustomStringConvertible {
 /// reusable buffer and hands the bytes to the pure parsers.
 public struct ProcReader {
     public let root: String
-    private var buffer: [UInt8] = []
+    private let buffer = ReadBuffer(capacity: 64 * 1024)
 
     /// Caps per file: /proc/net/tcp grows with the socket count (about 150 bytes a socket), the
     /// rest are small. A file over its cap is an error, never unbounded memory.
@@ -26,7 +26,6 @@ public struct ProcReader {
 
     public init(root: String) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
-        buffer.reserveCapacity(64 * 1024)
     }
 
     /// Reads `name` under the root and parses it. `missingIsAbsent`: a missing file is `nil`
@@ -34,18 +33,16 @@ public struct ProcReader {
     private mutating func read<T>(_ name: String, limit: Int = smallFileLimit, missingIsAbsent: Bool = false,
                                   _ parse: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T?, SourceError> {
         do {
-            try Files.read(path: root + "/" + name, into: &buffer, limit: limit)
+            try Files.read(path: root + "/" + name, into: buffer, limit: limit)
         } catch {
             if missingIsAbsent && error.code == 2 /* ENOENT */ { return .success(nil) }
             return .failure(SourceError(source: name, message: error.description))
         }
-        let result = buffer.withUnsafeBytes { bytes in
-            Result { () throws(ParseError) -> T in try parse(bytes) }
-        }
-        if buffer.capacity > 4 << 20 { buffer = [] } // don't keep a huge socket table's buffer
-        switch result {
-        case .success(let value): return .success(value)
-        case .failure(let error): return .failure(SourceError(source: name, message: error.description))
+        defer { buffer.shrink(to: 1 << 20) }   // don't keep a huge socket table's memory
+        do {
+            return .success(try parse(buffer.bytes))
+        } catch {
+            return .failure(SourceError(source: name, message: error.description))
         }
     }
 

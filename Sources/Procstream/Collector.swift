@@ -7,10 +7,20 @@ import ProcFS
 struct Collector {
     private var reader: ProcReader
     private var previousCPU: CPUStat?
+    /// TCP states come from netlink sock_diag when the proc root is the live /proc (a captured
+    /// tree has no netlink), and from /proc/net/tcp* otherwise or when netlink is refused.
+    private var sockDiag: SockDiagReader?
+    /// Why netlink was given up, once; nil while it works or was never tried.
+    private(set) var netlinkFallbackReason: String?
 
-    init(procRoot: String) {
+    init(procRoot: String, netlink: Bool? = nil) {
         reader = ProcReader(root: procRoot)
+        if netlink ?? (procRoot == "/proc" || procRoot == "/proc/") {
+            do { sockDiag = try SockDiagReader() } catch { netlinkFallbackReason = error.description }
+        }
     }
+
+    var tcpSource: String { sockDiag == nil ? "proc" : "netlink" }
 
     /// Takes the CPU baseline, so the first snapshot after it has a real percentage.
     mutating func prime() {
@@ -44,10 +54,18 @@ struct Collector {
         case .success(let load): snapshot.load = load
         case .failure(let error): snapshot.errors.append(error)
         }
-        switch reader.tcpStates() {
-        case .success(let tcp): snapshot.tcp = tcp
+        var tcp = sockDiag?.tcpStates()
+        if case .failure(let error) = tcp {
+            netlinkFallbackReason = error.message
+            sockDiag?.close()
+            sockDiag = nil
+            tcp = nil
+        }
+        switch tcp ?? reader.tcpStates() {
+        case .success(let states): snapshot.tcp = states
         case .failure(let error): snapshot.errors.append(error)
         }
+        snapshot.tcpSource = tcpSource
         switch reader.uptime() {
         case .success(let up): snapshot.uptimeSeconds = up
         case .failure(let error): snapshot.errors.append(error)

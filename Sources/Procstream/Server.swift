@@ -56,7 +56,7 @@ public final class Server {
     /// The latest tick's events (metrics and any error events), as sent to every subscriber.
     private var latestEvents: [UInt8] = []
     private var latestJSON: [UInt8] = []
-    private var latestErrors: [SourceError] = []
+    private var loggedNetlinkFallback = false
     private var failingSources: [String: String] = [:]
     private var lastCollectMicros = 0
     private var lastTickNanos: UInt64 = 0
@@ -187,7 +187,10 @@ public final class Server {
         for error in snapshot.errors {
             SSE.appendEvent(to: &latestEvents, event: "error", data: error.json())
         }
-        latestErrors = snapshot.errors
+        if let reason = collector.netlinkFallbackReason, !loggedNetlinkFallback {
+            Log.warning("counting TCP sockets from /proc/net/tcp: netlink sock_diag unavailable (\(reason))")
+            loggedNetlinkFallback = true
+        }
         lastCollectMicros = snapshot.collectMicros
         lastTickNanos = now
         noteSourceChanges(snapshot.errors)

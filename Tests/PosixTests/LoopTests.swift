@@ -163,8 +163,8 @@ func send(_ fd: FileDescriptor, _ bytes: [UInt8]) throws -> IOResult<Int> {
     }
 
     @Test func readWholeFileWithLimit() throws {
-        var buffer: [UInt8] = []
-        try Files.read(path: "/proc/self/stat", into: &buffer, limit: 1 << 20)
+        let buffer = ReadBuffer(capacity: 64)
+        try Files.read(path: "/proc/self/stat", into: buffer, limit: 1 << 20)
         #expect(buffer.count > 10)
         let path = "/tmp/procstream-big-\(getpid())"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -172,10 +172,14 @@ func send(_ fd: FileDescriptor, _ bytes: [UInt8]) throws -> IOResult<Int> {
         _ = big.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         Glibc.close(fd)
         defer { unlink(path) }
-        #expect(throws: SyscallError.self) { try Files.read(path: path, into: &buffer, limit: 50_000) }
-        try Files.read(path: path, into: &buffer, limit: 200_000)
+        #expect(throws: SyscallError.self) { try Files.read(path: path, into: buffer, limit: 99_999) }
+        try Files.read(path: path, into: buffer, limit: 100_000)      // exactly at the limit
         #expect(buffer.count == 100_000)
-        do { try Files.read(path: "/nonexistent/x", into: &buffer, limit: 10) } catch { #expect(error.code == ENOENT) }
+        #expect(buffer.bytes.allSatisfy { $0 == 65 })
+        #expect(buffer.capacity <= 100_001)                            // grew no further than needed
+        buffer.shrink(to: 4096)
+        try Files.read(path: "/proc/self/stat", into: buffer, limit: 4096)
+        do { try Files.read(path: "/nonexistent/x", into: buffer, limit: 10) } catch { #expect(error.code == ENOENT) }
     }
 
     @Test(arguments: [

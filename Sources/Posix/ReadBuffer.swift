@@ -1,0 +1,72 @@
+import Glibc
+
+/// A reusable, growable byte buffer for whole-file and datagram reads. It keeps its memory
+/// between reads (no allocation or zeroing per tick) and never grows past the caller's limit.
+public final class ReadBuffer {
+    private var storage: UnsafeMutableRawPointer
+    public private(set) var capacity: Int
+    /// Bytes filled by the last read.
+    public private(set) var count = 0
+
+    public init(capacity: Int = 16 * 1024) {
+        self.capacity = max(capacity, 64)
+        storage = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: storage, count: count) }
+
+    /// Drops memory beyond `capacity` (after an unusually large read).
+    public func shrink(to capacity: Int) {
+        guard self.capacity > capacity else { return }
+        storage.deallocate()
+        self.capacity = capacity
+        storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        count = 0
+    }
+
+    func reset() { count = 0 }
+
+    /// Makes room for at least `more` bytes after `count`, doubling, up to `limit` in total.
+    /// False when `limit` is reached.
+    func reserve(_ more: Int, limit: Int) -> Bool {
+        if count + more <= capacity { return true }
+        guard capacity < limit else { return false }
+        let newCapacity = min(max(capacity * 2, count + more), limit)
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        bigger.copyMemory(from: storage, byteCount: count)
+        storage.deallocate()
+        storage = bigger
+        capacity = newCapacity
+        return true
+    }
+
+    var spare: (UnsafeMutableRawPointer, Int) { (storage + count, capacity - count) }
+
+    func advance(_ n: Int) { count += n }
+}
+
+public enum Files {
+    /// A /proc-style file read whole: such files report a size of 0 or 4096, so it reads until
+    /// end of file, refusing more than `limit` bytes (EFBIG).
+    public static func read(path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
+        buffer.reset()
+        let fd = FileDescriptor(rawValue: try check("open(\(path))") { clinuxOpen(path) })
+        defer { fd.close() }
+        while true {
+            // Room for one byte past the limit, so an over-long file is noticed, not truncated.
+            if buffer.count > limit || !buffer.reserve(1, limit: limit + 1) {
+                throw SyscallError("read(\(path)): larger than \(limit) bytes", EFBIG)
+            }
+            let (start, room) = buffer.spare
+            let n: Int
+            do { n = try check("read(\(path))") { Glibc.read(fd.rawValue, start, room) } } catch {
+                throw SyscallError("read(\(path))", error.code)
+            }
+            if n == 0 { break }
+            buffer.advance(n)
+        }
+        if buffer.count > limit { throw SyscallError("read(\(path)): larger than \(limit) bytes", EFBIG) }
+    }
+}

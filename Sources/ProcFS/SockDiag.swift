@@ -1,0 +1,113 @@
+import Posix
+
+/// NETLINK_SOCK_DIAG (inet_diag, see sock_diag(7)): the kernel's own socket listing in binary
+/// form. Counting TCP states this way is much cheaper than rendering and parsing /proc/net/tcp
+/// text, which matters with tens of thousands of sockets. Building requests and parsing
+/// replies are pure; `SockDiagReader` does the I/O.
+public enum SockDiag {
+    /// TCPDIAG_GETSOCK, the original inet_diag request: its dump walks the kernel's socket hash
+    /// once for IPv4 and IPv6 together (the family is ignored), where SOCK_DIAG_BY_FAMILY walks
+    /// it once per family. The walk is most of the cost on a quiet host.
+    static let tcpDiagGetSock: UInt16 = 18
+    static let nlmsgError: UInt16 = 2
+    static let nlmsgDone: UInt16 = 3
+    static let requestFlags: UInt16 = 0x01 | 0x300  // NLM_F_REQUEST | NLM_F_DUMP
+    public static let allStates: UInt32 = 0xFFF << 1  // TCP states 1...12
+
+    /// A dump request for every TCP socket, IPv4 and IPv6, in the states given (a bit per
+    /// state, bit 1 = ESTABLISHED): an nlmsghdr and a `struct inet_diag_req`.
+    public static func request(sequence: UInt32, states: UInt32 = allStates) -> [UInt8] {
+        var b: [UInt8] = []
+        b.reserveCapacity(76)
+        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) } }
+        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) } }
+        u32(76); u16(tcpDiagGetSock); u16(requestFlags); u32(sequence); u32(0)   // nlmsghdr
+        b.append(2); b.append(0); b.append(0); b.append(0)                         // family, src_len, dst_len, ext
+        b.append(contentsOf: repeatElement(0, count: 48))                          // inet_diag_sockid: any
+        u32(states)
+        u32(0)                                                                     // idiag_dbs
+        return b
+    }
+
+    public enum Progress: Equatable {
+        case more
+        case done
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case malformed(String)
+        /// NLMSG_ERROR: the kernel's errno.
+        case kernel(Int32)
+
+        public var description: String {
+            switch self {
+            case .malformed(let why): return "sock_diag reply: \(why)"
+            case .kernel(let code): return "sock_diag: kernel refused the dump (errno \(code))"
+            }
+        }
+    }
+
+    /// Counts the sockets in one reply datagram into `states`. Malformed messages, a sequence
+    /// number that is not ours, or an NLMSG_ERROR (carrying -errno) are errors.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, sequence: UInt32, into states: inout TCPStates) throws(Failure) -> Progress {
+        var offset = 0
+        func fail(_ message: String) -> Failure { .malformed(message) }
+        while offset + 16 <= bytes.count {
+            let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+            let type = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self).littleEndian
+            let seq = bytes.loadUnaligned(fromByteOffset: offset + 8, as: UInt32.self).littleEndian
+            guard length >= 16, offset + length <= bytes.count else { throw fail("truncated message (length \(length))") }
+            guard seq == sequence else { throw fail("reply for sequence \(seq), expected \(sequence)") }
+            switch type {
+            case nlmsgDone:
+                return .done
+            case nlmsgError:
+                let code = length >= 20 ? -bytes.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self).littleEndian : 0
+                throw Failure.kernel(code)
+            case tcpDiagGetSock:
+                guard length >= 16 + 2 else { throw fail("short inet_diag_msg") }
+                guard states.add(state: UInt64(bytes[offset + 17])) else { throw fail("unknown TCP state \(bytes[offset + 17])") }
+            default:
+                break   // NLMSG_NOOP and friends
+            }
+            offset += (length + 3) & ~3
+        }
+        if offset < bytes.count { throw fail("\(bytes.count - offset) trailing bytes") }
+        return .more
+    }
+}
+
+/// Counts TCP sockets by state over NETLINK_SOCK_DIAG, IPv4 and IPv6 in one dump, on one
+/// long-lived netlink socket. Sees the network namespace the daemon runs in, like /proc/net/tcp.
+public struct SockDiagReader {
+    private let fd: FileDescriptor
+    private var sequence: UInt32 = 0
+    private let buffer = ReadBuffer(capacity: 64 * 1024)
+
+    /// Fails where netlink is not allowed (e.g. systemd's RestrictAddressFamilies=): the
+    /// caller then falls back to /proc/net/tcp.
+    public init() throws(SyscallError) {
+        fd = try Netlink.open(protocol: Netlink.sockDiag)
+    }
+
+    public func close() { fd.close() }
+
+    public mutating func tcpStates() -> Result<TCPStates, SourceError> {
+        var states = TCPStates()
+        sequence &+= 1
+        let seq = sequence
+        do {
+            try Netlink.send(fd, SockDiag.request(sequence: seq))
+            while true {
+                try Netlink.receive(fd, into: buffer)
+                do {
+                    if try SockDiag.parse(buffer.bytes, sequence: seq, into: &states) == .done { return .success(states) }
+                } catch {
+                    return .failure(SourceError(source: "sock_diag", message: error.description))
+                }
+            }
+        } catch {
+            return .failure(SourceError(source: "sock_diag", message: error.description))
+        }
+    }
+}

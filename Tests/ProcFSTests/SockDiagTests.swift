@@ -1,0 +1,98 @@
+import Glibc
+import Testing
+@testable import ProcFS
+
+/// Builds reply datagrams the way the kernel lays them out.
+func message(type: UInt16, sequence: UInt32, payload: [UInt8]) -> [UInt8] {
+    var b: [UInt8] = []
+    let length = UInt32(16 + payload.count)
+    withUnsafeBytes(of: length.littleEndian) { b.append(contentsOf: $0) }
+    withUnsafeBytes(of: type.littleEndian) { b.append(contentsOf: $0) }
+    withUnsafeBytes(of: UInt16(2).littleEndian) { b.append(contentsOf: $0) }   // NLM_F_MULTI
+    withUnsafeBytes(of: sequence.littleEndian) { b.append(contentsOf: $0) }
+    withUnsafeBytes(of: UInt32(1234).littleEndian) { b.append(contentsOf: $0) }
+    b.append(contentsOf: payload)
+    while b.count % 4 != 0 { b.append(0) }
+    return b
+}
+
+func socketMessage(family: UInt8, state: UInt8, sequence: UInt32 = 7) -> [UInt8] {
+    message(type: 18, sequence: sequence, payload: [family, state] + [UInt8](repeating: 0, count: 70))
+}
+
+func parseDiag(_ bytes: [UInt8], sequence: UInt32 = 7, into states: inout TCPStates) throws(SockDiag.Failure) -> SockDiag.Progress {
+    let result = bytes.withUnsafeBytes { b in Result { () throws(SockDiag.Failure) in try SockDiag.parse(b, sequence: sequence, into: &states) } }
+    return try result.get()
+}
+
+@Suite struct SockDiagTests {
+    @Test func requestLayout() {
+        let r = SockDiag.request(sequence: 0x01020304)
+        #expect(r.count == 76)
+        #expect(r[0..<4] == [76, 0, 0, 0])
+        #expect(r[4..<6] == [18, 0])                 // TCPDIAG_GETSOCK
+        #expect(r[6..<8] == [0x01, 0x03])            // NLM_F_REQUEST | NLM_F_DUMP
+        #expect(r[8..<12] == [4, 3, 2, 1])
+        #expect(r[16] == 2)                          // family (ignored by the kernel for this type)
+        #expect(r[68..<72] == [0xfe, 0x1f, 0, 0])    // states 1...12
+    }
+
+    @Test func countsSocketsAcrossDatagrams() throws {
+        var states = TCPStates()
+        let first = socketMessage(family: 2, state: 1) + socketMessage(family: 10, state: 1) + socketMessage(family: 2, state: 10)
+        #expect(try parseDiag(first, into: &states) == .more)
+        let second = socketMessage(family: 2, state: 6) + message(type: 3, sequence: 7, payload: [0, 0, 0, 0])
+        #expect(try parseDiag(second, into: &states) == .done)
+        #expect(states.established == 2)
+        #expect(states.counts[9] == 1 && states.counts[5] == 1)
+    }
+
+    @Test func kernelErrorCarriesErrno() {
+        var states = TCPStates()
+        let error = message(type: 2, sequence: 7, payload: withUnsafeBytes(of: Int32(-1).littleEndian) { Array($0) } + [UInt8](repeating: 0, count: 16))
+        #expect(throws: SockDiag.Failure.kernel(1)) { _ = try parseDiag(error, into: &states) }
+    }
+
+    @Test(arguments: [
+        Array(socketMessage(family: 2, state: 1).prefix(40)),                      // truncated
+        socketMessage(family: 2, state: 1, sequence: 8),                           // not our sequence
+        socketMessage(family: 2, state: 0),                                        // state 0 does not exist
+        socketMessage(family: 2, state: 99),
+        socketMessage(family: 2, state: 1) + [1, 2, 3],                            // trailing junk
+        [UInt8](repeating: 0, count: 16),                                          // length 0
+    ])
+    func rejectsMalformed(_ bytes: [UInt8]) {
+        var states = TCPStates()
+        #expect(throws: SockDiag.Failure.self) { _ = try parseDiag(bytes, into: &states) }
+    }
+
+    @Test func liveCountMatchesProcNetTCP() throws {
+        // A few loopback connections of our own so there is something to count.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
+        listen(listener, 16)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        var open: [Int32] = []
+        defer { open.forEach { close($0) } }
+        for _ in 0..<5 {
+            let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, len) } }
+            open.append(c)
+            open.append(accept(listener, nil, nil))
+        }
+        var reader = try SockDiagReader()
+        defer { reader.close() }
+        var proc = ProcReader(root: "/proc")
+        let viaNetlink = try reader.tcpStates().get()
+        let viaProc = try proc.tcpStates().get()
+        #expect(viaNetlink.established >= 10)
+        // Other processes may open or close a connection in between: allow a little drift.
+        #expect(abs(Int(viaNetlink.established) - Int(viaProc.established)) <= 2)
+        #expect(viaNetlink.counts[9] >= 1)
+    }
+}

@@ -1,0 +1,405 @@
+#!/bin/bash
+# systemd-e2e.sh [PROCSTREAMD_BINARY]
+#
+# Proves systemd/procstreamd.service and systemd/procstreamd.socket with the release binary
+# under a real systemd, through the shared ../shared/tools/systemd-e2e/e2e.sh (a throw-away
+# systemd-nspawn container booted from the host's /usr; see its README). Run as root.
+#
+# e2e.sh checks: verify, security exposure (--max-exposure 2.0), Type=notify readiness,
+# watchdog pings, watchdog kill + restart after SIGSTOP, socket activation.
+# On top of that, while e2e.sh runs, this script looks into the same container:
+#   - the running daemon really is sandboxed (dynamic uid, no capabilities, seccomp,
+#     no_new_privs, hidepid=invisible /proc) and could raise RLIMIT_NOFILE;
+#   - its stream on 127.0.0.1:9490 (nspawn shares the host's network) carries real values:
+#     cpu (with a busy loop running), memory, threads, load, uptime and established TCP
+#     connections (the script holds 8 loopback connections open) agree with what this host
+#     shows; /snapshot and /healthz answer; no source fails;
+#   - STATUS= updates reach `systemctl show -p StatusText` (it shows our subscriber);
+#   - started directly it binds 127.0.0.1:9490 itself; started by the socket it takes the
+#     socket from systemd, with FD_CLOEXEC set, and serves on it;
+#   - `systemctl stop` (e2e.sh stops the restarted service before its socket check) ends it
+#     cleanly: STOPPING=1 reaches systemd, exit status 0, no SIGKILL, within 2 s;
+#   - its log lines reach the journal with their priority prefixes parsed.
+# Prints PASS/FAIL lines, then "N passed, M failed". Exit status 0 only if nothing failed.
+#
+# Env: SHARED_DIR (default: <repo>/../shared), E2E_OBSERVE (watchdog observation window, 12 s;
+# the stream checks run inside it), KEEP_LOGS=1 keeps the work directory.
+# Needs: root, systemd-container, python3, util-linux (nsenter), man-db (systemd-analyze verify
+# checks Documentation=man:procstreamd(8); MANPATH points at debian/procstreamd.8).
+# Port 9490 must be free on the host while it runs (the container shares its network).
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null) || ROOT=$(cd "$HERE/../.." && pwd)
+SHARED_DIR=${SHARED_DIR:-$ROOT/../shared}
+E2E=$SHARED_DIR/tools/systemd-e2e/e2e.sh
+SVC_FILE=$ROOT/systemd/procstreamd.service
+SOCK_FILE=$ROOT/systemd/procstreamd.socket
+SVC=procstreamd.service SOCK=procstreamd.socket
+PORT=9490
+OBSERVE=${E2E_OBSERVE:-12}
+T0=$(date +%s)
+
+NPASS=0 NFAIL=0
+pass() { NPASS=$((NPASS+1)); echo "PASS $*" >> "$T/mine.out"; }
+fail() { NFAIL=$((NFAIL+1)); echo "FAIL $*" >> "$T/mine.out"; }
+info() { echo "INFO $*" >> "$T/mine.out"; }
+die() { echo "FAIL setup: $*"; echo "0 passed, 1 failed"; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (e2e.sh boots a container)"
+[ -x "$E2E" ] || die "no $E2E (set SHARED_DIR)"
+for c in python3 nsenter ss; do command -v $c >/dev/null || die "$c not found"; done
+command -v man >/dev/null || die "man not found: systemd-analyze verify needs it for Documentation=man:procstreamd(8) (apt-get install man-db)"
+if ss -Htln "sport = :$PORT" | grep -q .; then
+  die "port $PORT is in use on this host (the container shares the host network): $(ss -Htlnp "sport = :$PORT" | head -1)"
+fi
+
+T=$(mktemp -d /tmp/procstreamd-e2e.XXXXXX) || exit 1
+: > "$T/mine.out"
+BG=()
+cleanup() {
+  for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "INFO logs kept in $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+BIN=${1:-}
+if [ -z "$BIN" ]; then
+  echo "INFO building: swift build -c release --static-swift-stdlib --scratch-path $ROOT/.build-deb"
+  (cd "$ROOT" && swift build -c release --static-swift-stdlib --scratch-path "$ROOT/.build-deb") > "$T/build.log" 2>&1 \
+    || { tail -20 "$T/build.log"; die "release build failed"; }
+  BIN=$ROOT/.build-deb/release/procstreamd
+fi
+[ -x "$BIN" ] || die "not executable: $BIN"
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+echo "INFO binary $BIN ($("$BIN" --version))"
+
+# systemd-analyze verify runs `man procstreamd(8)` for Documentation=: let it find ours.
+mkdir -p "$T/man/man8" && cp "$ROOT/debian/procstreamd.8" "$T/man/man8/"
+export MANPATH="$T/man:"
+
+# ------------------------------------------------------------------ helpers (python)
+# Holds N established loopback connections (2N sockets) until killed.
+cat > "$T/hold.py" <<'EOF'
+import socket, sys, time
+n = int(sys.argv[1])
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(n)
+keep = []
+for _ in range(n):
+    c = socket.create_connection(srv.getsockname()); a, _ = srv.accept(); keep += [c, a]
+print(srv.getsockname()[1], flush=True)
+time.sleep(600)
+EOF
+
+# The stream checks. argv: port, status command (JSON list). Prints PASS/FAIL lines.
+cat > "$T/stream.py" <<'EOF'
+import json, os, socket, subprocess, sys, threading, time
+port = int(sys.argv[1]); status_cmd = json.loads(sys.argv[2])
+out = []
+def res(ok, msg): out.append(("PASS " if ok else "FAIL ") + msg)
+
+def host_tcp_established():
+    n = 0
+    for f in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(f) as fh:
+                next(fh)
+                n += sum(1 for l in fh if l.split()[3] == "01")
+        except FileNotFoundError:
+            pass
+    return n
+def host_meminfo():
+    m = {}
+    for l in open("/proc/meminfo"):
+        k, v = l.split(":", 1); m[k] = int(v.split()[0]) * 1024
+    return m
+def host_sample():
+    la = open("/proc/loadavg").read().split()
+    return dict(tcp=host_tcp_established(), mem=host_meminfo(), load=float(la[0]),
+                threads=int(la[3].split("/")[1]), uptime=float(open("/proc/uptime").read().split()[0]))
+ncores = sum(1 for l in open("/proc/stat") if l.startswith("cpu") and l[3].isdigit())
+
+def http_get(path):
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        data += b
+    s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+# a busy loop on one core while events arrive: "cpu" must see it
+spin_stop = time.time() + 3.5
+spinner = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()+3.5\nwhile time.time()<t: pass"])
+
+# StatusText must come to show our subscriber (STATUS= is sent at most every 5 s)
+status_seen = []
+def poll_status(deadline):
+    while time.time() < deadline and not status_seen:
+        try:
+            st = subprocess.run(status_cmd, capture_output=True, text=True, timeout=3).stdout.strip()
+        except Exception as e:
+            st = "error %s" % e
+        if st.startswith("1 subscriber"):
+            status_seen.append(st); return
+        last_status[0] = st
+        time.sleep(0.4)
+last_status = [""]
+
+try:
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+except OSError as e:
+    print("FAIL stream: cannot connect to 127.0.0.1:%d from the host: %s" % (port, e)); sys.exit(0)
+t_start = time.time()
+poller = threading.Thread(target=poll_status, args=(t_start + 8.0,)); poller.start()
+s.settimeout(5)
+s.sendall(b"GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+buf = b""; events = []; samples = []; head = None
+try:
+    while len(events) < 5 and time.time() - t_start < 7:
+        b = s.recv(65536)
+        if not b: break
+        buf += b
+        if head is None and b"\r\n\r\n" in buf:
+            head, _, buf = buf.partition(b"\r\n\r\n")
+        while head is not None and b"\n\n" in buf:
+            ev, _, buf = buf.partition(b"\n\n")
+            before = host_sample()
+            events.append(ev.decode()); samples.append(before)
+except socket.timeout:
+    pass
+spinner.wait()
+poller.join()
+s.close()
+
+res(head is not None and head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head.lower(),
+    "stream: GET /events -> %s" % (head.split(b"\r\n")[0].decode() if head else "no response head"))
+if events and events[0].startswith("retry: 2000"):
+    events[0] = events[0].split("\n", 1)[1] if "\n" in events[0] else ""
+    if not events[0]: events.pop(0); samples.pop(0)
+    res(True, "stream: starts with 'retry: 2000'")
+else:
+    res(False, "stream: does not start with 'retry: 2000': %r" % (events[:1],))
+metrics = []; errors = []; ids = []
+for ev, smp in zip(events, samples):
+    fields = {}
+    for line in ev.split("\n"):
+        if line.startswith(":") or ":" not in line: continue
+        k, _, v = line.partition(":"); fields.setdefault(k, []).append(v[1:] if v.startswith(" ") else v)
+    kind = fields.get("event", ["message"])[0]
+    if kind == "metrics":
+        try:
+            metrics.append((json.loads("\n".join(fields["data"])), smp)); ids.append(int(fields["id"][0]))
+        except Exception as e:
+            errors.append("unparsable metrics event %r: %s" % (ev[:120], e))
+    elif kind == "error":
+        errors.append("event: error " + " ".join(fields.get("data", [])))
+res(len(metrics) >= 3 and ids == list(range(ids[0], ids[0] + len(ids))),
+    "stream: %d metrics events in %.1fs, ids consecutive (%s)" % (len(metrics), time.time() - t_start, ids))
+res(not errors, "stream: no error events under the hardened unit" + ("" if not errors else ": " + "; ".join(errors)[:300]))
+if metrics:
+    keys = ["cpu", "cpu_cores", "memory", "memory_total", "load", "threads", "threads_running",
+            "connections", "tcp_states", "uptime"]
+    nulls = sorted({k for m, _ in metrics for k in keys if m.get(k) is None})
+    res(not nulls, "stream: every metric present (no nulls)" + ("" if not nulls else ": null " + ", ".join(nulls)))
+    m, h = metrics[-1]
+    ok = all(m.get(k) is not None for k in keys)
+    if ok:
+        cpus = [x["cpu"] for x, _ in metrics]
+        res(max(cpus) >= 30 and all(0 <= c <= 100 for c in cpus) and len(m["cpu_cores"]) == ncores,
+            "values: cpu %s%% with a busy loop on 1 of %d cores; cpu_cores has %d entries (host has %d)"
+            % (cpus, ncores, len(m["cpu_cores"]), ncores))
+        total = h["mem"]["MemTotal"]; used = total - h["mem"]["MemAvailable"]
+        res(m["memory_total"] == total and abs(m["memory"] - used) <= max(0.05 * used, 64 << 20) and m["memory"] > 0,
+            "values: memory_total %d == host MemTotal %d; memory %d ~ host used %d (MemTotal-MemAvailable)"
+            % (m["memory_total"], total, m["memory"], used))
+        res(abs(m["threads"] - h["threads"]) <= max(20, 0.1 * h["threads"]) and m["threads"] > 20,
+            "values: threads %d ~ host %d (/proc/loadavg), threads_running %d" % (m["threads"], h["threads"], m["threads_running"]))
+        res(abs(m["load"][0] - h["load"]) <= 1.0, "values: load %s ~ host %.2f" % (m["load"], h["load"]))
+        res(abs(m["uptime"] - h["uptime"]) <= 3, "values: uptime %.2f ~ host %.2f" % (m["uptime"], h["uptime"]))
+        conn = [(x["connections"], s["tcp"]) for x, s in metrics]
+        good = all(abs(a - b) <= 4 for a, b in conn) and min(a for a, _ in conn) >= 16
+        res(good, "values: connections (daemon, host) per event %s: equal within 4, and >= 16 (8 held loopback pairs)" % conn)
+        res(m["tcp_states"].get("listen", 0) >= 2 and m["tcp_states"].get("established") == m["connections"],
+            "values: tcp_states %s" % json.dumps(m["tcp_states"], separators=(",", ":")))
+res(bool(status_seen), "status: StatusText shows our subscriber: %r" % (status_seen[0] if status_seen else last_status[0]))
+try:
+    code, body = http_get("/snapshot"); snap = json.loads(body)
+    res(code == 200 and snap.get("memory_total") == host_meminfo()["MemTotal"], "snapshot: GET /snapshot -> %d, JSON with %d fields" % (code, len(snap)))
+    code, body = http_get("/healthz")
+    res(code == 200 and json.loads(body).get("status") == "ok", "healthz: GET /healthz -> %d %s" % (code, body.decode().strip()))
+except Exception as e:
+    res(False, "snapshot/healthz: %s" % e)
+print("\n".join(out))
+EOF
+
+# The socket-activated instance: a quick GET /snapshot and /healthz.
+cat > "$T/get.py" <<'EOF'
+import json, socket, sys
+def get(path):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    d = b""
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        d += b
+    h, _, body = d.partition(b"\r\n\r\n")
+    return int(h.split()[1]), body
+c1, b1 = get("/snapshot"); c2, b2 = get("/healthz")
+j = json.loads(b1)
+print("%d %d %s %s" % (c1, c2, j.get("memory") is not None and j.get("connections") is not None, json.loads(b2).get("status")))
+EOF
+
+# ------------------------------------------------------------------ run e2e.sh
+python3 "$T/hold.py" 8 > "$T/hold.port" 2>&1 & BG+=($!)
+for _ in $(seq 1 50); do [ -s "$T/hold.port" ] && break; sleep 0.1; done
+
+echo "INFO running $E2E --max-exposure 2.0 --observe $OBSERVE (about 40 s)"
+"$E2E" --max-exposure 2.0 --observe "$OBSERVE" "$SVC_FILE" "$SOCK_FILE" "$BIN" > "$T/e2e.out" 2>&1 &
+E2E_PID=$!
+tail -n +1 -f --pid=$E2E_PID "$T/e2e.out" & TAIL_PID=$!
+
+# wait_line REGEX TIMEOUT: the first e2e.sh output line matching REGEX (empty on timeout/exit)
+wait_line() {
+  local end=$(( $(date +%s) + $2 )) l
+  while :; do
+    l=$(grep -E -m1 "$1" "$T/e2e.out" 2>/dev/null) && { echo "$l"; return 0; }
+    kill -0 $E2E_PID 2>/dev/null || { grep -E -m1 "$1" "$T/e2e.out"; return 1; }
+    [ "$(date +%s)" -ge $end ] && return 1
+    sleep 0.1
+  done
+}
+
+LEADER=$(wait_line 'container booted .*leader pid [0-9]+' 60 | sed -n 's/.*leader pid \([0-9]*\).*/\1/p')
+if [ -z "$LEADER" ]; then
+  fail "extra: no nspawn container to look into (e2e.sh mode is not nspawn, or it did not boot)"
+else
+  INNS=(nsenter -t "$LEADER" -m -u -i -n -p -C -r -w)
+  SC=("${INNS[@]}" systemctl)
+  # The container's journal, followed from its start until it powers off (the pid namespace
+  # ends with the container; timeout is only a backstop).
+  "${INNS[@]}" timeout 300 journalctl -f -n all -o short-monotonic --no-pager > "$T/journal.txt" 2>&1 & BG+=($!)
+  prop() { "${SC[@]}" show -p "$2" --value "$1" 2>/dev/null; }
+
+  # ---- the directly started, hardened service (e2e.sh's notify check), during the
+  # ---- watchdog observation window that follows it
+  if wait_line '^(PASS|FAIL) notify:' 60 | grep -q '^PASS'; then
+    MP=$(prop $SVC MainPID)
+    st=$("${INNS[@]}" cat /proc/$MP/status 2>/dev/null)
+    uid=$(echo "$st" | awk '/^Uid:/{print $2}')
+    nnp=$(echo "$st" | awk '/^NoNewPrivs:/{print $2}')
+    sec=$(echo "$st" | awk '/^Seccomp:/{print $2}')
+    capeff=$(echo "$st" | awk '/^CapEff:/{print $2}')
+    capbnd=$(echo "$st" | awk '/^CapBnd:/{print $2}')
+    if [ -n "$uid" ] && [ "$uid" -ge 61184 ] && [ "$uid" -le 65519 ] && [ "$nnp" = 1 ] && [ "$sec" = 2 ] \
+       && [ "$capeff" = 0000000000000000 ] && [ "$capbnd" = 0000000000000000 ]; then
+      pass "sandbox: main pid $MP runs as dynamic uid $uid, NoNewPrivs=1, Seccomp=2 (filter), CapEff=CapBnd=0"
+    else fail "sandbox: main pid $MP: Uid=$uid NoNewPrivs=$nnp Seccomp=$sec CapEff=$capeff CapBnd=$capbnd"; fi
+    if "${INNS[@]}" awk '$5 == "/proc" && /hidepid=invisible/ {f=1} END {exit !f}' /proc/$MP/mountinfo 2>/dev/null; then
+      pass "sandbox: its /proc is mounted hidepid=invisible (ProtectProc=invisible) and it still reads /proc/stat & co (below)"
+    else fail "sandbox: no hidepid=invisible /proc in its mount namespace"; fi
+    lim=$("${INNS[@]}" awk '/^Max open files/{print $4, $5}' /proc/$MP/limits 2>/dev/null)
+    if [ -n "$lim" ] && [ "${lim% *}" = "${lim#* }" ] && [ "${lim% *}" -gt 1024 ]; then
+      pass "rlimit: RLIMIT_NOFILE raised to the hard limit under SystemCallFilter=~@resources (soft hard: $lim)"
+    else fail "rlimit: RLIMIT_NOFILE soft/hard '$lim': the daemon could not raise it"; fi
+    statuscmd=$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "${SC[@]}" show -p StatusText --value $SVC)
+    python3 "$T/stream.py" "$PORT" "$statuscmd" > "$T/stream.out" 2>&1
+    while read -r w rest; do
+      case $w in PASS) pass "$rest";; FAIL) fail "$rest";; *) fail "stream checker: $w $rest";; esac
+    done < "$T/stream.out"
+  else
+    fail "extra: the service never became active (e2e.sh notify check failed): no stream checks"
+  fi
+
+  # ---- systemd's side of the coming `systemctl stop` (e2e.sh stops the restarted service
+  # ---- before its socket check): debug logging shows the STOPPING=1 notification.
+  if wait_line '^(PASS|FAIL) watchdog-kill:' 60 >/dev/null; then
+    "${SC[@]}" log-level debug
+  fi
+
+  # ---- the socket-activated instance, while e2e.sh's probe keeps it busy
+  if wait_line '^(PASS|FAIL|SKIP) watchdog-restart:' 60 >/dev/null; then
+    ok=""
+    for _ in $(seq 1 300); do
+      kill -0 $E2E_PID 2>/dev/null || break
+      if [ "$(prop $SOCK ActiveState)" = active ] && [ "$(prop $SVC ActiveState)" = active ]; then ok=1; break; fi
+      sleep 0.1
+    done
+    if [ -n "$ok" ]; then
+      MP=$(prop $SVC MainPID)
+      for _ in $(seq 1 30); do grep -q 'listening socket(s) from systemd' "$T/journal.txt" && break; sleep 0.1; done
+      line=$(grep -m1 'listening socket(s) from systemd' "$T/journal.txt" | sed 's/^.*\]: //')
+      flags=$("${INNS[@]}" awk '/^flags:/{print $2}' /proc/$MP/fdinfo/3 2>/dev/null)
+      kind=$("${INNS[@]}" readlink /proc/$MP/fd/3 2>/dev/null)
+      if [ -n "$line" ] && [ -n "$flags" ] && [ $(( 0$flags & 02000000 )) -ne 0 ] && [ "${kind#socket:}" != "$kind" ]; then
+        pass "socket-activated: pid $MP logs '$line'; fd 3 is $kind with FD_CLOEXEC (flags $flags)"
+      else fail "socket-activated: pid $MP log '${line:-none}', fd 3 '$kind' flags '${flags:-?}'"; fi
+      r=$(python3 "$T/get.py" $PORT 2>&1 | tail -1)
+      if [ "$r" = "200 200 True ok" ]; then pass "socket-activated: /snapshot and /healthz answer 200 with real values through systemd's socket"
+      else fail "socket-activated: GET /snapshot, /healthz through systemd's socket: $r"; fi
+    else
+      fail "socket-activated: never saw $SOCK and $SVC both active"
+    fi
+  fi
+fi
+
+wait $E2E_PID; E2E_RC=$?
+wait $TAIL_PID 2>/dev/null
+sleep 0.2
+
+# ------------------------------------------------------------------ after e2e.sh: the journal
+J=$T/journal.txt
+if [ -s "$J" ]; then
+  d=$(grep -m1 -E "procstreamd\[[0-9]+\]: listening on 127\.0\.0\.1:$PORT" "$J" | sed 's/^.*\]: //')
+  if [ -n "$d" ]; then pass "direct start: the daemon bound the address itself: '$d'"
+  else fail "direct start: no 'listening on 127.0.0.1:$PORT' in the journal"; fi
+
+  # the clean stop: Stopping -> STOPPING=1 -> exit 0 -> Deactivated successfully, no SIGKILL
+  stop=$(awk -v svc="$SVC" '
+    function t(l) { match(l, /^\[ *[0-9]+\.[0-9]+\]/); return substr(l, 2, RLENGTH-2) + 0 }
+    index($0, "Stopping procstreamd.service") && !go { go=1; t0=t($0); next }
+    go && /Got notification message from PID [0-9]+ \(.*STOPPING=1/ { stopping=1 }
+    go && /Main process exited, code=exited, status=0\/SUCCESS/ { ok=1 }
+    go && /Main process exited/ && !/status=0\/SUCCESS/ { bad=bad " " $0 }
+    go && /SIGKILL|timed out/ { bad=bad " " $0 }
+    go && /Deactivated successfully|Failed with result/ { res=$0; t1=t($0); exit }
+    END { printf "%d %d %.3f|%s|%s", stopping, ok, t1-t0, bad, res }' "$J")
+  IFS='|' read -r nums bad res <<<"$stop"; read -r stopping ok dur <<<"$nums"
+  if [ "$stopping" = 1 ] && [ "$ok" = 1 ] && [ -z "$bad" ] && [ "${res#*Deactivated successfully}" != "$res" ] \
+     && awk -v d="$dur" 'BEGIN{exit !(d < 2)}'; then
+    pass "clean stop: systemctl stop -> STOPPING=1 received, exit status 0, 'Deactivated successfully' ${dur}s after 'Stopping', no SIGKILL"
+  else fail "clean stop: STOPPING=1 seen=$stopping exit0=$ok took=${dur}s result='${res#*]: }' problems='$bad'"; fi
+
+  raw=$(grep -E 'procstreamd\[[0-9]+\]: <[0-7]>' "$J" | head -2)
+  n=$(grep -cE 'procstreamd\[[0-9]+\]: ' "$J")
+  if [ -z "$raw" ] && [ "$n" -gt 0 ]; then pass "journal: $n daemon log lines, priority prefixes parsed (none shown raw)"
+  else fail "journal: raw <N> prefixes in the journal (JOURNAL_STREAM detection?): $raw"; fi
+
+  srcfail=$(grep -E 'procstreamd\[[0-9]+\]: .*(source .* failed|error)' "$J" | head -3 | sed 's/^.*\]: //' | tr '\n' ';')
+  if [ -z "$srcfail" ]; then pass "journal: no source failures or errors logged by the daemon in any run"
+  else fail "journal: daemon logged: $srcfail"; fi
+
+  bpf=$(grep -m1 -iE 'BPF firewalling not supported|IP firewall.*not supported' "$J" | sed 's/^.*\]: //')
+  [ -n "$bpf" ] && info "the container's systemd cannot enforce IPAddressDeny= here: $bpf"
+else
+  fail "journal: nothing captured from the container"
+fi
+
+echo
+echo "--- procstream checks on top of e2e.sh"
+cat "$T/mine.out"
+if [ "${KEEP_LOGS:-0}" = 1 ]; then cp "$T/e2e.out" "$T/e2e.log"; fi
+e2e_sum=$(grep -m1 '^SUMMARY:' "$T/e2e.out")
+ep=$(echo "$e2e_sum" | sed -n 's/^SUMMARY: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\1/p')
+ef=$(echo "$e2e_sum" | sed -n 's/^SUMMARY: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\2/p')
+es=$(echo "$e2e_sum" | sed -n 's/^SUMMARY: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped.*/\3/p')
+if [ -z "$ep" ]; then ep=0 ef=1 es=0; echo "FAIL e2e.sh printed no SUMMARY (exit $E2E_RC)"; fi
+[ "$E2E_RC" != 0 ] && [ "$ef" = 0 ] && ef=1
+TP=$((ep + NPASS)) TF=$((ef + NFAIL))
+echo "e2e.sh: $ep passed, $ef failed, $es skipped; procstream checks: $NPASS passed, $NFAIL failed; $(( $(date +%s) - T0 ))s"
+echo "$TP passed, $TF failed"
+[ "$TF" = 0 ]
