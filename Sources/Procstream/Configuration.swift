@@ -9,6 +9,7 @@ public struct Configuration: Equatable, Sendable {
     public var intervalSeconds: Double = 1
     public var procRoot = "/proc"
     public var maxClients = 1024
+    public var history = 300
     public var once = false
 
     public init() {}
@@ -38,11 +39,12 @@ public struct Configuration: Equatable, Sendable {
       --interval SECONDS   time between snapshots, 0.01 to 3600 (default 1)
       --proc-root DIR      read /proc files under DIR (default /proc)
       --max-clients N      subscribers served at once; more get 503 (default 1024)
+      --history N          past events kept for replay and resume, 1 to 86400 (default 300)
       --once               print one snapshot as JSON on stdout and exit
       --version            print the version and exit
       -h, --help           print this help and exit
 
-    Endpoints: /events (text/event-stream), /snapshot (JSON), /healthz.
+    Endpoints: / (live page), /events (text/event-stream), /snapshot (JSON), /healthz.
     """
 
     public static func parse(_ arguments: [String]) -> Result<Command, UsageError> {
@@ -104,6 +106,15 @@ public struct Configuration: Equatable, Sendable {
                         return .failure(UsageError("--max-clients must be a whole number from 1 to 1000000, got '\(text)'"))
                     }
                     config.maxClients = n
+                }
+            case "--history":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard let n = Int(text), n >= 1, n <= 86400 else {
+                        return .failure(UsageError("--history must be a whole number from 1 to 86400, got '\(text)'"))
+                    }
+                    config.history = n
                 }
             default:
                 return .failure(UsageError("unknown option '\(argument)'"))

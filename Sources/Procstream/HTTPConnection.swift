@@ -15,7 +15,7 @@ struct HTTPConnection {
 
     enum Action: Equatable {
         case send([UInt8])
-        case subscribe(lastEventID: UInt64?)
+        case subscribe(lastEventID: UInt64?, replay: Int)
         /// Close once everything queued has been sent.
         case closeAfterFlush
         /// Close now (the peer is gone or timed out with nothing to say).
@@ -71,10 +71,10 @@ struct HTTPConnection {
                         input = []
                         actions.append(.closeAfterFlush)
                     }
-                case .subscribe(let lastEventID):
+                case .subscribe(let lastEventID, let replay):
                     state = .streaming
                     input = []
-                    actions.append(.subscribe(lastEventID: lastEventID))
+                    actions.append(.subscribe(lastEventID: lastEventID, replay: replay))
                 }
             }
         }

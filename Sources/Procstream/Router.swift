@@ -13,12 +13,30 @@ struct RouteContext {
 enum Reply: Equatable {
     /// A whole response; the connection stays open afterwards only if `keepAlive`.
     case respond([UInt8], keepAlive: Bool)
-    /// Start an event stream for this connection.
-    case subscribe(lastEventID: UInt64?)
+    /// Start an event stream for this connection: resume after `lastEventID`, or replay the
+    /// `replay` most recent events first (at least the latest).
+    case subscribe(lastEventID: UInt64?, replay: Int)
 }
 
 enum Router {
     static let retryAfterSeconds = 5
+    static let page = Array(LivePage.html.utf8)
+    /// The page is self-contained: inline script and style, data only from its own origin.
+    static let pageHeaders = [
+        ("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+    ]
+
+    /// How many past events a new subscriber gets before live ones: `?history=N` if given;
+    /// otherwise the whole ring for EventSource-style clients (they send `Accept:
+    /// text/event-stream`) and just the latest snapshot for the rest (`curl -N` stays
+    /// readable).
+    static func replayCount(_ request: RequestHead) -> Int {
+        if let n = request.queryParameter("history").flatMap({ Int($0) }), n >= 0 { return n }
+        if let accept = request.header("Accept"), accept.lowercasedASCIIContains("text/event-stream") { return Int.max }
+        return 1
+    }
 
     static func route(_ request: RequestHead, _ context: RouteContext) -> Reply {
         let keepAlive = request.keepAlive
@@ -38,7 +56,12 @@ enum Router {
                 }
                 let fromHeader = request.header("Last-Event-ID").flatMap { UInt64($0) }
                 let fromQuery = request.queryParameter("last_event_id").flatMap { UInt64($0) }
-                return .subscribe(lastEventID: fromHeader ?? fromQuery)
+                return .subscribe(lastEventID: fromHeader ?? fromQuery, replay: replayCount(request))
+            }
+        case "/":
+            return only("GET, HEAD") {
+                .respond(Response.full(.ok, contentType: "text/html; charset=utf-8", headers: pageHeaders, body: page,
+                                       keepAlive: keepAlive, headOnly: isHead), keepAlive: keepAlive)
             }
         case "/snapshot":
             return only("GET, HEAD") {
@@ -52,9 +75,18 @@ enum Router {
                          keepAlive: keepAlive)
             }
         default:
-            return .respond(Response.error(.notFound, "no such endpoint; try /events, /snapshot or /healthz",
+            return .respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot or /healthz",
                                            keepAlive: keepAlive), keepAlive: keepAlive)
         }
+    }
+}
+
+extension String {
+    fileprivate func lowercasedASCIIContains(_ needle: String) -> Bool {
+        let hay = Array(utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+        let n = Array(needle.utf8)
+        guard hay.count >= n.count else { return false }
+        return (0...(hay.count - n.count)).contains { i in hay[i..<(i + n.count)].elementsEqual(n) }
     }
 }
 

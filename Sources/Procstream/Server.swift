@@ -14,6 +14,9 @@ final class Connection {
     var subscriberIndex = -1
     var watchingWritable = false
     var closeWhenFlushed = false
+    /// While catching up from history: the id of the next event to send. Live events skip a
+    /// replaying subscriber; the replay reaches them through the ring, in order.
+    var replayNext: UInt64?
 
     init(fd: FileDescriptor, generation: UInt32, now: UInt64, outputLimit: Int) {
         self.fd = fd
@@ -33,6 +36,9 @@ public final class Server {
     static let outputLimit = 256 * 1024
     static let heartbeatNanos: UInt64 = 15_000_000_000
     static let readChunk = 4096
+    /// A replaying subscriber is fed from history only while less than this is queued, so a
+    /// large --history never piles up in one client's queue.
+    static let replayWatermark = 64 * 1024
 
     let config: Configuration
     private let epoll: Epoll
@@ -55,6 +61,9 @@ public final class Server {
     private var nextEventID: UInt64
     /// The latest tick's events (metrics and any error events), as sent to every subscriber.
     private var latestEvents: [UInt8] = []
+    /// The latest tick's error events alone (sent to a subscriber once its replay is done).
+    private var latestErrorEvents: [UInt8] = []
+    private var history: History
     private var latestJSON: [UInt8] = []
     private var loggedNetlinkFallback = false
     private var failingSources: [String: String] = [:]
@@ -78,6 +87,7 @@ public final class Server {
         tickTimer = try TimerFD.create()
         housekeepingTimer = try TimerFD.create()
         collector = Collector(procRoot: config.procRoot)
+        history = History(capacity: config.history)
         identity = Identity(host: ProcessInfo.hostname(), version: Configuration.version, intervalSeconds: config.intervalSeconds)
         nextEventID = UInt64(max(1, Clock.wallMillis()))
 
@@ -136,7 +146,7 @@ public final class Server {
         try TimerFD.arm(tickTimer, initialNanos: config.intervalNanos, intervalNanos: config.intervalNanos)
         try TimerFD.arm(housekeepingTimer, initialNanos: 1_000_000_000, intervalNanos: 1_000_000_000)
         notifier.ready(status: statusText())
-        Log.info("procstreamd \(Configuration.version) ready: interval \(config.intervalSeconds)s, proc root \(config.procRoot), max \(config.maxClients) subscribers")
+        Log.info("procstreamd \(Configuration.version) ready: interval \(config.intervalSeconds)s, proc root \(config.procRoot), max \(config.maxClients) subscribers, history \(config.history) events, TCP via \(collector.tcpSource)")
 
         while running {
             try epoll.wait(timeoutMillis: -1) { event in
@@ -182,11 +192,15 @@ public final class Server {
         let id = nextEventID
         nextEventID += 1
         latestJSON = snapshot.json(identity)
-        latestEvents.removeAll(keepingCapacity: true)
-        SSE.appendEvent(to: &latestEvents, id: String(id), event: "metrics", data: latestJSON)
+        var metrics: [UInt8] = []
+        metrics.reserveCapacity(latestJSON.count + 64)
+        SSE.appendEvent(to: &metrics, id: String(id), event: "metrics", data: latestJSON)
+        history.append(id: id, frame: metrics)
+        latestErrorEvents.removeAll(keepingCapacity: true)
         for error in snapshot.errors {
-            SSE.appendEvent(to: &latestEvents, event: "error", data: error.json())
+            SSE.appendEvent(to: &latestErrorEvents, event: "error", data: error.json())
         }
+        latestEvents = metrics + latestErrorEvents
         if let reason = collector.netlinkFallbackReason, !loggedNetlinkFallback {
             Log.warning("counting TCP sockets from /proc/net/tcp: netlink sock_diag unavailable (\(reason))")
             loggedNetlinkFallback = true
@@ -214,7 +228,8 @@ public final class Server {
         var i = subscribers.count - 1
         while i >= 0 {
             // Backwards, so a subscriber dropped here (swapped with the last) is not skipped.
-            write(subscribers[i], bytes)
+            let subscriber = subscribers[i]
+            if subscriber.replayNext == nil { write(subscriber, bytes) }
             i -= 1
         }
     }
@@ -343,8 +358,8 @@ public final class Server {
             return
         }
         if flags.contains(.writable) {
-            flush(connection)
-            if connection.fd.rawValue < 0 { return }
+            writable(connection)
+            if !isOpen(connection) { return }
         }
         if flags.contains(.readable) || flags.contains(.peerClosed) || flags.contains(.hangup) {
             readFrom(connection)
@@ -386,35 +401,61 @@ public final class Server {
 
     private func perform(_ actions: [HTTPConnection.Action], on connection: Connection) {
         for action in actions {
-            if connection.closeWhenFlushed && connection.output.isEmpty { break }
             switch action {
             case .send(let bytes):
                 write(connection, bytes)
-            case .subscribe:
-                subscribe(connection)
+            case .subscribe(let lastEventID, let replay):
+                subscribe(connection, lastEventID: lastEventID, replay: replay)
             case .closeAfterFlush:
                 if connection.output.isEmpty { close(connection) } else { connection.closeWhenFlushed = true }
             case .close:
                 close(connection)
             }
-            if connection.subscriberIndex < 0 && connections[Int(connection.fd.rawValue)] !== connection { return }
+            if !isOpen(connection) { return }
         }
     }
 
-    private func subscribe(_ connection: Connection) {
+    private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int) {
         connection.subscriberIndex = subscribers.count
         subscribers.append(connection)
         var greeting = Response.eventStreamHead()
         greeting.append(contentsOf: SSE.retry(milliseconds: 2000))
-        greeting.append(contentsOf: latestEvents)
+        let (start, gap) = history.startID(lastEventID: lastEventID, replay: replay)
+        if gap { greeting.append(contentsOf: SSE.comment("resuming after \(lastEventID ?? 0): older events are gone; replaying the \(history.count) held")) }
         write(connection, greeting)
+        connection.replayNext = start
+        pumpReplay(connection)
+    }
+
+    /// Feeds a catching-up subscriber from history while its queue is short; once it has the
+    /// newest event it turns live (and gets the current error events, if any).
+    private func pumpReplay(_ connection: Connection) {
+        while let next = connection.replayNext, isOpen(connection) {
+            guard let frame = history.frame(id: next) else {
+                if let oldest = history.newestID.map({ _ in history.oldestID }), next < oldest {
+                    connection.replayNext = oldest   // fell out of the ring while this client was slow
+                    continue
+                }
+                connection.replayNext = nil
+                if !latestErrorEvents.isEmpty { write(connection, latestErrorEvents) }
+                return
+            }
+            if connection.output.count >= Self.replayWatermark { return }   // resumes in writable()
+            connection.replayNext = next + 1
+            write(connection, frame)
+        }
+    }
+
+    private func isOpen(_ connection: Connection) -> Bool {
+        let index = Int(connection.fd.rawValue)
+        return index < connections.count && connections[index] === connection
     }
 
     /// Sends now what the socket takes; queues the rest (bounded); drops the client past the bound.
     private func write(_ connection: Connection, _ bytes: [UInt8]) {
         if !connection.output.isEmpty {
             if !connection.output.append(bytes) { dropSlow(connection); return }
-            flush(connection)
+            sendQueued(connection)
             return
         }
         let result: IOResult<Int>
@@ -432,7 +473,8 @@ public final class Server {
         }
     }
 
-    private func flush(_ connection: Connection) {
+    /// Sends what is queued and keeps the EPOLLOUT interest in step with what is left.
+    private func sendQueued(_ connection: Connection) {
         var failed = false
         connection.output.drain { pending in
             switch try? Socket.send(connection.fd, pending) {
@@ -442,12 +484,14 @@ public final class Server {
             }
         }
         if failed { close(connection); return }
-        if connection.output.isEmpty {
-            watchWritable(connection, false)
-            if connection.closeWhenFlushed { close(connection) }
-        } else {
-            watchWritable(connection, true)
-        }
+        if connection.output.isEmpty && connection.closeWhenFlushed { close(connection); return }
+        watchWritable(connection, !connection.output.isEmpty)
+    }
+
+    /// EPOLLOUT: the socket has room again.
+    private func writable(_ connection: Connection) {
+        sendQueued(connection)
+        if isOpen(connection) && connection.replayNext != nil { pumpReplay(connection) }
     }
 
     private func watchWritable(_ connection: Connection, _ on: Bool) {

@@ -18,10 +18,28 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func events() {
-        #expect(Router.route(request("GET", "/events"), context) == .subscribe(lastEventID: nil))
-        #expect(Router.route(request("GET", "/events", headers: [("Last-Event-ID", "41")]), context) == .subscribe(lastEventID: 41))
-        #expect(Router.route(request("GET", "/events?last_event_id=9"), context) == .subscribe(lastEventID: 9))
-        #expect(Router.route(request("GET", "/events?last_event_id=x"), context) == .subscribe(lastEventID: nil))
+        #expect(Router.route(request("GET", "/events"), context) == .subscribe(lastEventID: nil, replay: 1))
+        #expect(Router.route(request("GET", "/events", headers: [("Last-Event-ID", "41")]), context) == .subscribe(lastEventID: 41, replay: 1))
+        #expect(Router.route(request("GET", "/events?last_event_id=9"), context) == .subscribe(lastEventID: 9, replay: 1))
+        #expect(Router.route(request("GET", "/events?last_event_id=x"), context) == .subscribe(lastEventID: nil, replay: 1))
+    }
+
+    @Test func replayCountFollowsQueryThenAccept() {
+        let es = [("Accept", "text/event-stream")]
+        #expect(Router.route(request("GET", "/events", headers: es), context) == .subscribe(lastEventID: nil, replay: Int.max))
+        #expect(Router.route(request("GET", "/events", headers: [("accept", "Text/Event-Stream, */*")]), context) == .subscribe(lastEventID: nil, replay: Int.max))
+        #expect(Router.route(request("GET", "/events?history=0", headers: es), context) == .subscribe(lastEventID: nil, replay: 0))
+        #expect(Router.route(request("GET", "/events?history=50"), context) == .subscribe(lastEventID: nil, replay: 50))
+        #expect(Router.route(request("GET", "/events?history=-3"), context) == .subscribe(lastEventID: nil, replay: 1))
+    }
+
+    @Test func livePage() {
+        let (r, _) = respond(request("GET", "/"))
+        #expect(r.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"))
+        #expect(r.contains("Content-Security-Policy: default-src 'none'"))
+        #expect(r.contains("<!doctype html>"))
+        #expect(r.contains("EventSource"))
+        #expect(Router.page.count < 100_000)
     }
 
     @Test func subscriberLimitIs503WithRetryAfter() {
@@ -74,7 +92,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         guard case .send(let a) = actions[0], case .send(let b) = actions[1] else { Issue.record(); return }
         #expect(text(a).hasSuffix("{\"cpu\":1}\n"))
         #expect(text(b).hasSuffix("{\"status\":\"ok\"}\n"))
-        #expect(actions[2] == .subscribe(lastEventID: nil))
+        #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1))
         #expect(c.state == .streaming)
         #expect(c.readBudget == 0)
         // A subscriber's further input is ignored.
@@ -89,7 +107,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         let r3 = c.received(Array("TP/1.1\r\nHost: h\r\n".utf8), now: 2, route: route)
         #expect(r3.isEmpty)
         let r4 = c.received(Array("\r\n".utf8), now: 3, route: route)
-        #expect(r4 == [.subscribe(lastEventID: nil)])
+        #expect(r4 == [.subscribe(lastEventID: nil, replay: 1)])
     }
 
     @Test func malformedGets4xxAndClose() {
