@@ -4,6 +4,7 @@ public struct Status: Equatable, Sendable {
 
     public static let ok = Status(code: 200, reason: "OK")
     public static let noContent = Status(code: 204, reason: "No Content")
+    public static let seeOther = Status(code: 303, reason: "See Other")
     public static let badRequest = Status(code: 400, reason: "Bad Request")
     public static let unauthorized = Status(code: 401, reason: "Unauthorized")
     public static let forbidden = Status(code: 403, reason: "Forbidden")
@@ -23,8 +24,8 @@ public struct Status: Equatable, Sendable {
 public enum Response {
     /// A complete response with a body. `keepAlive` false adds `Connection: close`.
     public static func full(_ status: Status, contentType: String = "text/plain; charset=utf-8",
-                            headers: [(String, String)] = [], body: [UInt8], keepAlive: Bool,
-                            headOnly: Bool = false) -> [UInt8] {
+                            body: [UInt8], keepAlive: Bool, headOnly: Bool = false,
+                            headers: [(String, String)] = []) -> [UInt8] {
         var out = statusLine(status)
         out.reserveCapacity(160 + body.count)
         field(&out, "Content-Type", contentType)
@@ -39,7 +40,7 @@ public enum Response {
 
     /// A plain-text error with a one-line explanation.
     public static func error(_ status: Status, _ message: String, headers: [(String, String)] = [], keepAlive: Bool = false) -> [UInt8] {
-        full(status, headers: headers, body: Array("\(status.code) \(status.reason): \(message)\n".utf8), keepAlive: keepAlive)
+        full(status, body: Array("\(status.code) \(status.reason): \(message)\n".utf8), keepAlive: keepAlive, headers: headers)
     }
 
     /// The head of an unbounded `text/event-stream` response; the body ends when the connection

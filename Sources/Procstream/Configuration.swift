@@ -10,6 +10,15 @@ public struct Configuration: Equatable, Sendable {
     public var procRoot = "/proc"
     public var maxClients = 1024
     public var history = 300
+    /// Output a subscriber may have queued beyond its socket buffer before it is dropped.
+    public var maxQueuedKiB = 256
+    /// Open connections of any kind; defaults to max-clients + 1024 (room for page loads,
+    /// health checks and refusals while subscribers are at their limit).
+    public var maxConnections: Int?
+    public var tokenFile: String?
+    public var allowedOrigins: [String] = []
+
+    public var connectionLimit: Int { maxConnections ?? maxClients + 1024 }
     public var once = false
 
     public init() {}
@@ -39,7 +48,15 @@ public struct Configuration: Equatable, Sendable {
       --interval SECONDS   time between snapshots, 0.01 to 3600 (default 1)
       --proc-root DIR      read /proc files under DIR (default /proc)
       --max-clients N      subscribers served at once; more get 503 (default 1024)
+      --max-connections N  open connections of any kind; more are answered 503 and closed
+                           (default max-clients + 1024)
+      --max-queued-kib N   output queued for one slow client before it is dropped, 16 to
+                           65536 KiB (default 256)
       --history N          past events kept for replay and resume, 1 to 86400 (default 300)
+      --token-file PATH    require the token in PATH (read once at start) as
+                           "Authorization: Bearer TOKEN" or the cookie set by /?token=TOKEN
+      --allow-origin ORIG  let pages from ORIG (exact, e.g. https://ops.example) read the
+                           stream cross-origin; repeatable; none by default
       --once               print one snapshot as JSON on stdout and exit
       --version            print the version and exit
       -h, --help           print this help and exit
@@ -107,6 +124,42 @@ public struct Configuration: Equatable, Sendable {
                     }
                     config.maxClients = n
                 }
+            case "--max-connections":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard let n = Int(text), n >= 1, n <= 1_000_000 else {
+                        return .failure(UsageError("--max-connections must be a whole number from 1 to 1000000, got '\(text)'"))
+                    }
+                    config.maxConnections = n
+                }
+            case "--max-queued-kib":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard let n = Int(text), n >= 16, n <= 65536 else {
+                        return .failure(UsageError("--max-queued-kib must be a whole number from 16 to 65536, got '\(text)'"))
+                    }
+                    config.maxQueuedKiB = n
+                }
+            case "--token-file":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard !text.isEmpty else { return .failure(UsageError("--token-file must not be empty")) }
+                    config.tokenFile = text
+                }
+            case "--allow-origin":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    // An origin is scheme://host[:port]: no path, no wildcard.
+                    guard text.hasPrefix("http://") || text.hasPrefix("https://"), !text.contains("*"),
+                          !text.dropFirst(8).contains("/"), !text.hasSuffix("/") else {
+                        return .failure(UsageError("--allow-origin takes an exact origin like https://ops.example:8443, got '\(text)'"))
+                    }
+                    config.allowedOrigins.append(text)
+                }
             case "--history":
                 switch value(flag, inline) {
                 case .failure(let e): return .failure(e)
@@ -122,6 +175,9 @@ public struct Configuration: Equatable, Sendable {
             i += 1
         }
         if !listen.isEmpty { config.listen = listen }
+        if let m = config.maxConnections, m < config.maxClients {
+            return .failure(UsageError("--max-connections (\(m)) must be at least --max-clients (\(config.maxClients))"))
+        }
         return .success(.run(config))
     }
 }

@@ -15,7 +15,7 @@ struct HTTPConnection {
 
     enum Action: Equatable {
         case send([UInt8])
-        case subscribe(lastEventID: UInt64?, replay: Int)
+        case subscribe(lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header])
         /// Close once everything queued has been sent.
         case closeAfterFlush
         /// Close now (the peer is gone or timed out with nothing to say).
@@ -71,10 +71,10 @@ struct HTTPConnection {
                         input = []
                         actions.append(.closeAfterFlush)
                     }
-                case .subscribe(let lastEventID, let replay):
+                case .subscribe(let lastEventID, let replay, let headers):
                     state = .streaming
                     input = []
-                    actions.append(.subscribe(lastEventID: lastEventID, replay: replay))
+                    actions.append(.subscribe(lastEventID: lastEventID, replay: replay, headers: headers))
                 }
             }
         }

@@ -1,5 +1,47 @@
 import HTTP
 
+/// Who may use the daemon beyond its loopback default: an optional bearer token and an exact
+/// list of origins allowed to read it cross-origin.
+struct AccessPolicy: Equatable {
+    /// The token's bytes; nil: no token needed.
+    var token: [UInt8]?
+    var allowedOrigins: [String] = []
+
+    static let cookieName = "procstream_token"
+
+    /// Constant-time comparison: the time taken depends on the expected token's length only,
+    /// never on where a guess first differs.
+    static func matches(_ presented: Substring, _ expected: [UInt8]) -> Bool {
+        let given = Array(presented.utf8)
+        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        for i in 0..<expected.count {
+            difference |= expected[i] ^ (i < given.count ? given[i] : 0)
+        }
+        return difference == 0
+    }
+
+    /// Whether the request carries the token, as `Authorization: Bearer` or the cookie the page
+    /// sets.
+    func authorizes(_ request: RequestHead) -> Bool {
+        guard let token else { return true }
+        if let auth = request.header("Authorization"), auth.hasPrefix("Bearer "),
+           Self.matches(auth.dropFirst(7), token) { return true }
+        for cookieHeader in request.headers where cookieHeader.name.lowercased() == "cookie" {
+            for pair in cookieHeader.value.split(separator: ";") {
+                let kv = pair.drop { $0 == " " }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                if kv.count == 2, kv[0] == Self.cookieName, Self.matches(kv[1], token) { return true }
+            }
+        }
+        return false
+    }
+
+    /// CORS response headers when the request's Origin is on the list (never `*`).
+    func corsHeaders(_ request: RequestHead) -> [(String, String)] {
+        guard let origin = request.header("Origin"), allowedOrigins.contains(origin) else { return [] }
+        return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
+    }
+}
+
 /// What the server knows when a request arrives; routing is a pure function of this and the
 /// request head.
 struct RouteContext {
@@ -8,14 +50,16 @@ struct RouteContext {
     var healthJSON: [UInt8]
     var subscribers: Int
     var maxClients: Int
+    var access = AccessPolicy()
 }
 
 enum Reply: Equatable {
     /// A whole response; the connection stays open afterwards only if `keepAlive`.
     case respond([UInt8], keepAlive: Bool)
     /// Start an event stream for this connection: resume after `lastEventID`, or replay the
-    /// `replay` most recent events first (at least the latest).
-    case subscribe(lastEventID: UInt64?, replay: Int)
+    /// `replay` most recent events first (at least the latest). `headers` go on the stream's
+    /// response head (CORS).
+    case subscribe(lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header] = [])
 }
 
 enum Router {
@@ -41,42 +85,76 @@ enum Router {
     static func route(_ request: RequestHead, _ context: RouteContext) -> Reply {
         let keepAlive = request.keepAlive
         let isHead = request.method == "HEAD"
-        func only(_ methods: String, _ respond: () -> Reply) -> Reply {
+        let cors = context.access.corsHeaders(request)
+        func respond(_ bytes: [UInt8]) -> Reply { .respond(bytes, keepAlive: keepAlive) }
+        func only(_ methods: String, _ body: () -> Reply) -> Reply {
             let allowed = methods.split(separator: ",").map { $0.trimmingCharacters() }
-            if allowed.contains(request.method) { return respond() }
-            return .respond(Response.error(.methodNotAllowed, "\(request.method) is not allowed here",
-                                           headers: [("Allow", methods)], keepAlive: keepAlive), keepAlive: keepAlive)
+            if allowed.contains(request.method) { return body() }
+            if request.method == "OPTIONS" && !cors.isEmpty {
+                // CORS preflight from an allowed origin.
+                return respond(Response.full(.noContent, body: [], keepAlive: keepAlive, headers: cors + [
+                    ("Access-Control-Allow-Methods", methods),
+                    ("Access-Control-Allow-Headers", "Authorization, Last-Event-ID"),
+                    ("Access-Control-Max-Age", "600"),
+                ]))
+            }
+            return respond(Response.error(.methodNotAllowed, "\(request.method) is not allowed here",
+                                          headers: [("Allow", methods)], keepAlive: keepAlive))
         }
+        func authorized(_ body: () -> Reply) -> Reply {
+            if context.access.authorizes(request) { return body() }
+            return respond(Response.full(.unauthorized, body: Array("401 Unauthorized\n".utf8), keepAlive: keepAlive,
+                                         headers: cors + [("WWW-Authenticate", "Bearer")]))
+        }
+
         switch request.path {
         case "/events":
             return only("GET") {
-                if context.subscribers >= context.maxClients {
-                    return .respond(Response.error(.serviceUnavailable, "subscriber limit (\(context.maxClients)) reached",
-                                                   headers: [("Retry-After", String(retryAfterSeconds))]), keepAlive: false)
+                authorized {
+                    if context.subscribers >= context.maxClients {
+                        return .respond(Response.error(.serviceUnavailable, "subscriber limit (\(context.maxClients)) reached",
+                                                       headers: [("Retry-After", String(retryAfterSeconds))]), keepAlive: false)
+                    }
+                    let fromHeader = request.header("Last-Event-ID").flatMap { UInt64($0) }
+                    let fromQuery = request.queryParameter("last_event_id").flatMap { UInt64($0) }
+                    return .subscribe(lastEventID: fromHeader ?? fromQuery, replay: replayCount(request),
+                                      headers: cors.map { RequestHead.Header($0.0, $0.1) })
                 }
-                let fromHeader = request.header("Last-Event-ID").flatMap { UInt64($0) }
-                let fromQuery = request.queryParameter("last_event_id").flatMap { UInt64($0) }
-                return .subscribe(lastEventID: fromHeader ?? fromQuery, replay: replayCount(request))
             }
         case "/":
             return only("GET, HEAD") {
-                .respond(Response.full(.ok, contentType: "text/html; charset=utf-8", headers: pageHeaders, body: page,
-                                       keepAlive: keepAlive, headOnly: isHead), keepAlive: keepAlive)
+                // Visiting /?token=T once exchanges the token for an HttpOnly cookie, which the
+                // page's EventSource (that cannot set headers) then presents.
+                if let token = context.access.token, let presented = request.queryParameter("token") {
+                    guard AccessPolicy.matches(presented, token) else {
+                        return respond(Response.full(.unauthorized, body: Array("401 Unauthorized\n".utf8), keepAlive: keepAlive,
+                                                     headers: [("WWW-Authenticate", "Bearer")]))
+                    }
+                    let cookie = "\(AccessPolicy.cookieName)=\(String(decoding: token, as: UTF8.self)); Path=/; HttpOnly; SameSite=Strict"
+                    return respond(Response.full(.seeOther, body: [], keepAlive: keepAlive,
+                                                 headers: [("Location", "/"), ("Set-Cookie", cookie)]))
+                }
+                return authorized {
+                    respond(Response.full(.ok, contentType: "text/html; charset=utf-8", body: page,
+                                          keepAlive: keepAlive, headOnly: isHead, headers: pageHeaders))
+                }
             }
         case "/snapshot":
             return only("GET, HEAD") {
-                .respond(Response.full(.ok, contentType: "application/json", body: context.snapshotJSON + [0x0a],
-                                       keepAlive: keepAlive, headOnly: isHead), keepAlive: keepAlive)
+                authorized {
+                    respond(Response.full(.ok, contentType: "application/json", body: context.snapshotJSON + [0x0a],
+                                          keepAlive: keepAlive, headOnly: isHead, headers: cors))
+                }
             }
         case "/healthz":
+            // Open even with a token: health checkers carry no credentials, and it says nothing
+            // beyond whether collection works.
             return only("GET, HEAD") {
-                .respond(Response.full(context.healthy ? .ok : .serviceUnavailable, contentType: "application/json",
-                                       body: context.healthJSON + [0x0a], keepAlive: keepAlive, headOnly: isHead),
-                         keepAlive: keepAlive)
+                respond(Response.full(context.healthy ? .ok : .serviceUnavailable, contentType: "application/json",
+                                      body: context.healthJSON + [0x0a], keepAlive: keepAlive, headOnly: isHead, headers: cors))
             }
         default:
-            return .respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot or /healthz",
-                                           keepAlive: keepAlive), keepAlive: keepAlive)
+            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot or /healthz", keepAlive: keepAlive))
         }
     }
 }

@@ -31,9 +31,6 @@ final class Connection {
 public final class Server {
     private enum Kind: UInt8 { case listener = 1, client, tick, housekeeping, watchdog, signal }
 
-    /// Bytes a subscriber may have waiting beyond what its socket buffer holds. Past it the
-    /// subscriber is dropped (it can reconnect). See README "Limits".
-    static let outputLimit = 256 * 1024
     static let heartbeatNanos: UInt64 = 15_000_000_000
     static let readChunk = 4096
     /// A replaying subscriber is fed from history only while less than this is queued, so a
@@ -52,6 +49,9 @@ public final class Server {
     private let notifier = Notifier()
 
     private var connections: [Connection?] = []
+    private var openConnections = 0
+    private var refusedConnections = 0
+    private let access: AccessPolicy
     private var subscribers: [Connection] = []
     private var nextGeneration: UInt32 = 1
     private var acceptPaused = false
@@ -88,6 +88,7 @@ public final class Server {
         housekeepingTimer = try TimerFD.create()
         collector = Collector(procRoot: config.procRoot)
         history = History(capacity: config.history)
+        access = AccessPolicy(token: try config.tokenFile.map(Self.readToken), allowedOrigins: config.allowedOrigins)
         identity = Identity(host: ProcessInfo.hostname(), version: Configuration.version, intervalSeconds: config.intervalSeconds)
         nextEventID = UInt64(max(1, Clock.wallMillis()))
 
@@ -128,6 +129,20 @@ public final class Server {
         scratch.reserveCapacity(Self.readChunk)
     }
 
+    /// The token file's first line, read once. Its content is never logged.
+    static func readToken(_ path: String) throws -> [UInt8] {
+        let buffer = ReadBuffer(capacity: 4096)
+        do { try Files.read(path: path, into: buffer, limit: 4096) } catch {
+            throw SyscallError("--token-file \(path): \(error.description)", error.code)
+        }
+        var token = Array(buffer.bytes.prefix { $0 != 0x0a && $0 != 0x0d })
+        while let last = token.last, last == 0x20 || last == 0x09 { token.removeLast() }
+        guard token.count >= 16, token.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: ";") }) else {
+            throw SyscallError("--token-file \(path): the token must be at least 16 printable characters without spaces or ';'", EINVAL)
+        }
+        return token
+    }
+
     static func describe(_ address: SocketAddress, port: UInt16) -> String {
         switch address {
         case .ipv4(let host, _): return "\(host):\(port)"
@@ -146,6 +161,9 @@ public final class Server {
         try TimerFD.arm(tickTimer, initialNanos: config.intervalNanos, intervalNanos: config.intervalNanos)
         try TimerFD.arm(housekeepingTimer, initialNanos: 1_000_000_000, intervalNanos: 1_000_000_000)
         notifier.ready(status: statusText())
+        if access.token != nil || !access.allowedOrigins.isEmpty {
+            Log.info("access: \(access.token != nil ? "token required (except /healthz)" : "no token"); cross-origin: \(access.allowedOrigins.isEmpty ? "none" : access.allowedOrigins.joined(separator: " "))")
+        }
         Log.info("procstreamd \(Configuration.version) ready: interval \(config.intervalSeconds)s, proc root \(config.procRoot), max \(config.maxClients) subscribers, history \(config.history) events, TCP via \(collector.tcpSource)")
 
         while running {
@@ -244,12 +262,16 @@ public final class Server {
             broadcast(SSE.comment("keepalive"), now: now)
         }
         if acceptPaused { resumeAccepting() }
+        if refusedConnections > 0 {
+            Log.warning("connection limit (\(config.connectionLimit)) reached: refused \(refusedConnections) connection(s) with 503")
+            refusedConnections = 0
+        }
         if refusedOverLimit > 0 {
             Log.warning("subscriber limit (\(config.maxClients)) reached: refused \(refusedOverLimit) subscription(s) with 503")
             refusedOverLimit = 0
         }
         if droppedSlow > 0 {
-            Log.warning("dropped \(droppedSlow) subscriber(s) that stopped reading (over \(Self.outputLimit / 1024) KiB pending)")
+            Log.warning("dropped \(droppedSlow) subscriber(s) that stopped reading (over \(config.maxQueuedKiB) KiB queued)")
             droppedSlow = 0
         }
         let status = statusText()
@@ -317,14 +339,23 @@ public final class Server {
         }
     }
 
+    static let busy = Response.error(.serviceUnavailable, "connection limit reached", headers: [("Retry-After", String(Router.retryAfterSeconds))])
+
     private func register(_ fd: FileDescriptor) {
+        if openConnections >= config.connectionLimit {
+            // Answer at once rather than leave it in the backlog; nothing of it is kept.
+            _ = Self.busy.withUnsafeBytes { try? Socket.send(fd, $0) }
+            fd.close()
+            refusedConnections += 1
+            return
+        }
         let index = Int(fd.rawValue)
         if index >= connections.count {
             connections.append(contentsOf: repeatElement(nil, count: max(index + 1 - connections.count, connections.count)))
         }
         var one: CInt = 1
         _ = setsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        let connection = Connection(fd: fd, generation: nextGeneration, now: Clock.monotonicNanos(), outputLimit: Self.outputLimit)
+        let connection = Connection(fd: fd, generation: nextGeneration, now: Clock.monotonicNanos(), outputLimit: config.maxQueuedKiB * 1024)
         nextGeneration = nextGeneration & 0xFF_FFFF == 0xFF_FFFF ? 1 : nextGeneration + 1
         do {
             try epoll.add(fd, [.readable, .peerClosed], token: token(connection))
@@ -333,6 +364,7 @@ public final class Server {
             return
         }
         connections[index] = connection
+        openConnections += 1
     }
 
     private func token(_ connection: Connection) -> UInt64 {
@@ -343,7 +375,7 @@ public final class Server {
         guard !acceptPaused else { return }
         acceptPaused = true
         for fd in listeners { try? epoll.modify(fd, [], token: EpollToken.make(kind: Kind.listener.rawValue, fd: fd)) }
-        Log.warning("not accepting for now: \(error) (\(connections.lazy.compactMap { $0 }.count) connections open)")
+        Log.warning("not accepting for now: \(error) (\(openConnections) connections open)")
     }
 
     private func resumeAccepting() {
@@ -396,7 +428,7 @@ public final class Server {
 
     private func routeContext() -> RouteContext {
         RouteContext(snapshotJSON: latestJSON, healthy: healthy, healthJSON: healthJSON(),
-                     subscribers: subscribers.count, maxClients: config.maxClients)
+                     subscribers: subscribers.count, maxClients: config.maxClients, access: access)
     }
 
     private func perform(_ actions: [HTTPConnection.Action], on connection: Connection) {
@@ -404,8 +436,8 @@ public final class Server {
             switch action {
             case .send(let bytes):
                 write(connection, bytes)
-            case .subscribe(let lastEventID, let replay):
-                subscribe(connection, lastEventID: lastEventID, replay: replay)
+            case .subscribe(let lastEventID, let replay, let headers):
+                subscribe(connection, lastEventID: lastEventID, replay: replay, headers: headers)
             case .closeAfterFlush:
                 if connection.output.isEmpty { close(connection) } else { connection.closeWhenFlushed = true }
             case .close:
@@ -415,10 +447,10 @@ public final class Server {
         }
     }
 
-    private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int) {
+    private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header]) {
         connection.subscriberIndex = subscribers.count
         subscribers.append(connection)
-        var greeting = Response.eventStreamHead()
+        var greeting = Response.eventStreamHead(headers: headers.map { ($0.name, $0.value) })
         greeting.append(contentsOf: SSE.retry(milliseconds: 2000))
         let (start, gap) = history.startID(lastEventID: lastEventID, replay: replay)
         if gap { greeting.append(contentsOf: SSE.comment("resuming after \(lastEventID ?? 0): older events are gone; replaying the \(history.count) held")) }
@@ -510,6 +542,7 @@ public final class Server {
         let index = Int(connection.fd.rawValue)
         guard index < connections.count, connections[index] === connection else { return }
         connections[index] = nil
+        openConnections -= 1
         if connection.subscriberIndex >= 0 {
             let i = connection.subscriberIndex
             let last = subscribers.removeLast()

@@ -92,7 +92,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         guard case .send(let a) = actions[0], case .send(let b) = actions[1] else { Issue.record(); return }
         #expect(text(a).hasSuffix("{\"cpu\":1}\n"))
         #expect(text(b).hasSuffix("{\"status\":\"ok\"}\n"))
-        #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1))
+        #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1, headers: []))
         #expect(c.state == .streaming)
         #expect(c.readBudget == 0)
         // A subscriber's further input is ignored.
@@ -107,7 +107,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         let r3 = c.received(Array("TP/1.1\r\nHost: h\r\n".utf8), now: 2, route: route)
         #expect(r3.isEmpty)
         let r4 = c.received(Array("\r\n".utf8), now: 3, route: route)
-        #expect(r4 == [.subscribe(lastEventID: nil, replay: 1)])
+        #expect(r4 == [.subscribe(lastEventID: nil, replay: 1, headers: [])])
     }
 
     @Test func malformedGets4xxAndClose() {

@@ -1,0 +1,92 @@
+import HTTP
+import Testing
+@testable import Procstream
+
+@Suite struct AccessTests {
+    let token = Array("s3cret-token-0123456789".utf8)
+    var guarded: RouteContext {
+        var c = context
+        c.access = AccessPolicy(token: token, allowedOrigins: ["https://ops.example"])
+        return c
+    }
+
+    func status(_ r: Reply) -> Int {
+        guard case .respond(let bytes, _) = r else { return 0 }
+        return Int(text(bytes).split(separator: " ")[1])!
+    }
+
+    @Test func constantTimeMatch() {
+        #expect(AccessPolicy.matches("s3cret-token-0123456789", token))
+        #expect(!AccessPolicy.matches("s3cret-token-012345678", token))     // prefix
+        #expect(!AccessPolicy.matches("s3cret-token-01234567890", token))   // longer
+        #expect(!AccessPolicy.matches("", token))
+        #expect(!AccessPolicy.matches("S3cret-token-0123456789", token))
+    }
+
+    @Test func tokenRequiredEverywhereButHealthz() {
+        for path in ["/", "/events", "/snapshot"] {
+            let r = Router.route(request("GET", path), guarded)
+            #expect(status(r) == 401, "\(path)")
+            guard case .respond(let bytes, _) = r else { continue }
+            #expect(text(bytes).contains("WWW-Authenticate: Bearer"))
+            #expect(!text(bytes).contains("s3cret"))
+        }
+        #expect(status(Router.route(request("GET", "/healthz"), guarded)) == 200)
+    }
+
+    @Test func bearerAndCookieAreAccepted() {
+        let bearer = request("GET", "/snapshot", headers: [("Authorization", "Bearer s3cret-token-0123456789")])
+        #expect(status(Router.route(bearer, guarded)) == 200)
+        let wrong = request("GET", "/snapshot", headers: [("Authorization", "Bearer nope")])
+        #expect(status(Router.route(wrong, guarded)) == 401)
+        let cookie = request("GET", "/events", headers: [("Cookie", "a=b; procstream_token=s3cret-token-0123456789")])
+        if case .subscribe = Router.route(cookie, guarded) {} else { Issue.record("cookie not accepted") }
+    }
+
+    @Test func pageExchangesQueryTokenForHttpOnlyCookie() {
+        let r = Router.route(request("GET", "/?token=s3cret-token-0123456789"), guarded)
+        #expect(status(r) == 303)
+        guard case .respond(let bytes, _) = r else { return }
+        #expect(text(bytes).contains("Location: /\r\n"))
+        #expect(text(bytes).contains("Set-Cookie: procstream_token=s3cret-token-0123456789; Path=/; HttpOnly; SameSite=Strict"))
+        #expect(status(Router.route(request("GET", "/?token=bad"), guarded)) == 401)
+    }
+
+    @Test func corsOnlyForListedOrigins() {
+        let allowed = request("GET", "/events", headers: [("Origin", "https://ops.example"), ("Authorization", "Bearer s3cret-token-0123456789")])
+        guard case .subscribe(_, _, let headers) = Router.route(allowed, guarded) else { Issue.record(); return }
+        #expect(headers.contains(.init("Access-Control-Allow-Origin", "https://ops.example")))
+        #expect(headers.contains(.init("Vary", "Origin")))
+        let other = request("GET", "/events", headers: [("Origin", "https://evil.example"), ("Authorization", "Bearer s3cret-token-0123456789")])
+        guard case .subscribe(_, _, let none) = Router.route(other, guarded) else { Issue.record(); return }
+        #expect(none.isEmpty)
+        // No origins configured: no CORS headers at all, never '*'.
+        let open = Router.route(request("GET", "/snapshot", headers: [("Origin", "https://ops.example")]), context)
+        guard case .respond(let bytes, _) = open else { Issue.record(); return }
+        #expect(!text(bytes).contains("Access-Control"))
+    }
+
+    @Test func preflightFromAllowedOrigin() {
+        let r = Router.route(request("OPTIONS", "/events", headers: [("Origin", "https://ops.example")]), guarded)
+        #expect(status(r) == 204)
+        guard case .respond(let bytes, _) = r else { return }
+        #expect(text(bytes).contains("Access-Control-Allow-Headers: Authorization, Last-Event-ID"))
+        #expect(status(Router.route(request("OPTIONS", "/events", headers: [("Origin", "https://evil.example")]), guarded)) == 405)
+    }
+
+    @Test func flags() throws {
+        guard case .run(let c) = try Configuration.parse(["--token-file", "/etc/t", "--allow-origin", "https://a.example:8443",
+                                                          "--allow-origin=http://b.example", "--max-connections", "50",
+                                                          "--max-clients", "10", "--max-queued-kib", "64"]).get() else { Issue.record(); return }
+        #expect(c.tokenFile == "/etc/t")
+        #expect(c.allowedOrigins == ["https://a.example:8443", "http://b.example"])
+        #expect(c.connectionLimit == 50)
+        #expect(c.maxQueuedKiB == 64)
+        guard case .run(let d) = try Configuration.parse(["--max-clients", "10"]).get() else { Issue.record(); return }
+        #expect(d.connectionLimit == 1034)
+        for bad in [["--allow-origin", "*"], ["--allow-origin", "https://a.example/path"], ["--allow-origin", "a.example"],
+                    ["--max-connections", "5", "--max-clients", "10"], ["--max-queued-kib", "8"]] {
+            if case .success = Configuration.parse(bad) { Issue.record("accepted \(bad)") }
+        }
+    }
+}
