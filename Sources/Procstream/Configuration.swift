@@ -12,6 +12,9 @@ public struct Configuration: Equatable, Sendable {
     public var history = 300
     /// Output a subscriber may have queued beyond its socket buffer before it is dropped.
     public var maxQueuedKiB = 256
+    /// How long a request head may take to arrive, and how long an idle keep-alive
+    /// connection is kept.
+    public var requestTimeoutSeconds: Double = 10
     /// Open connections of any kind; defaults to max-clients + 1024 (room for page loads,
     /// health checks and refusals while subscribers are at their limit).
     public var maxConnections: Int?
@@ -52,6 +55,8 @@ public struct Configuration: Equatable, Sendable {
                            (default max-clients + 1024)
       --max-queued-kib N   output queued for one slow client before it is dropped, 16 to
                            65536 KiB (default 256)
+      --request-timeout S  seconds a request head may take, and an idle keep-alive
+                           connection may stay, 1 to 300 (default 10)
       --history N          past events kept for replay and resume, 1 to 86400 (default 300)
       --token-file PATH    require the token in PATH (read once at start) as
                            "Authorization: Bearer TOKEN" or the cookie set by /?token=TOKEN
@@ -141,6 +146,15 @@ public struct Configuration: Equatable, Sendable {
                         return .failure(UsageError("--max-queued-kib must be a whole number from 16 to 65536, got '\(text)'"))
                     }
                     config.maxQueuedKiB = n
+                }
+            case "--request-timeout":
+                switch value(flag, inline) {
+                case .failure(let e): return .failure(e)
+                case .success(let text):
+                    guard let seconds = Double(text), seconds >= 1, seconds <= 300 else {
+                        return .failure(UsageError("--request-timeout must be a number of seconds from 1 to 300, got '\(text)'"))
+                    }
+                    config.requestTimeoutSeconds = seconds
                 }
             case "--token-file":
                 switch value(flag, inline) {

@@ -18,10 +18,10 @@ final class Connection {
     /// replaying subscriber; the replay reaches them through the ring, in order.
     var replayNext: UInt64?
 
-    init(fd: FileDescriptor, generation: UInt32, now: UInt64, outputLimit: Int) {
+    init(fd: FileDescriptor, generation: UInt32, now: UInt64, outputLimit: Int, headTimeoutNanos: UInt64) {
         self.fd = fd
         self.generation = generation
-        machine = HTTPConnection(now: now)
+        machine = HTTPConnection(now: now, headTimeoutNanos: headTimeoutNanos)
         output = OutputQueue(limit: outputLimit)
     }
 }
@@ -36,6 +36,7 @@ public final class Server {
     /// A replaying subscriber is fed from history only while less than this is queued, so a
     /// large --history never piles up in one client's queue.
     static let replayWatermark = 64 * 1024
+    static let subscriberSendBuffer: CInt = 64 * 1024
 
     let config: Configuration
     private let epoll: Epoll
@@ -355,7 +356,8 @@ public final class Server {
         }
         var one: CInt = 1
         _ = setsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        let connection = Connection(fd: fd, generation: nextGeneration, now: Clock.monotonicNanos(), outputLimit: config.maxQueuedKiB * 1024)
+        let connection = Connection(fd: fd, generation: nextGeneration, now: Clock.monotonicNanos(), outputLimit: config.maxQueuedKiB * 1024,
+                                    headTimeoutNanos: UInt64(config.requestTimeoutSeconds * 1e9))
         nextGeneration = nextGeneration & 0xFF_FFFF == 0xFF_FFFF ? 1 : nextGeneration + 1
         do {
             try epoll.add(fd, [.readable, .peerClosed], token: token(connection))
@@ -450,6 +452,10 @@ public final class Server {
     private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header]) {
         connection.subscriberIndex = subscribers.count
         subscribers.append(connection)
+        // A fixed kernel send buffer instead of autotuning (up to 4 MiB a socket): a subscriber
+        // that stops reading then holds at most this in the kernel plus --max-queued-kib here,
+        // and is noticed in seconds. One event a tick needs far less.
+        Socket.setSendBuffer(connection.fd, bytes: Self.subscriberSendBuffer)
         var greeting = Response.eventStreamHead(headers: headers.map { ($0.name, $0.value) })
         greeting.append(contentsOf: SSE.retry(milliseconds: 2000))
         let (start, gap) = history.startID(lastEventID: lastEventID, replay: replay)

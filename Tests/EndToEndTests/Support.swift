@@ -25,9 +25,16 @@ final class Daemon: @unchecked Sendable {
     private let lock = NSLock()
     private var stderrText = ""
 
-    init(_ arguments: [String] = [], environment: [String: String] = [:], listen: String = "127.0.0.1:0") throws {
-        process.executableURL = URL(fileURLWithPath: daemonBinary())
-        process.arguments = ["--listen", listen] + arguments
+    /// `descriptorLimit`: run under that hard RLIMIT_NOFILE (through prlimit(1)).
+    init(_ arguments: [String] = [], environment: [String: String] = [:], listen: String = "127.0.0.1:0",
+         descriptorLimit: Int? = nil) throws {
+        if let limit = descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--nofile=\(limit):\(limit)", daemonBinary(), "--listen", listen] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: daemonBinary())
+            process.arguments = ["--listen", listen] + arguments
+        }
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "JOURNAL_STREAM")
@@ -46,7 +53,7 @@ final class Daemon: @unchecked Sendable {
         }
         try process.run()
         // Readiness: the daemon logs "ready" once it listens and has its first snapshot.
-        try waitFor("ready", timeout: 10)
+        try waitFor(" ready: ", timeout: 10)
         if let line = log.split(separator: "\n").first(where: { $0.contains("listening on 127.0.0.1:") || $0.contains("listening on [::1]:") }),
            let colon = line.lastIndex(of: ":"), let p = UInt16(line[line.index(after: colon)...]) {
             port = p
@@ -101,9 +108,25 @@ final class Client {
     let fd: Int32
     var buffer: [UInt8] = []
 
-    init(port: UInt16, host: String = "127.0.0.1") throws {
+    init(unixPath: String) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
+            let bytes = Array(unixPath.utf8)
+            dst.copyBytes(from: bytes)
+            dst[bytes.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        if rc != 0 { Glibc.close(fd); throw TestError("connect to \(unixPath) failed: errno \(errno)") }
+    }
+
+    init(port: UInt16, host: String = "127.0.0.1", receiveBuffer: Int32? = nil) throws {
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        }
         var rc: Int32
         if v6 {
             var sin6 = sockaddr_in6()

@@ -35,7 +35,7 @@ from selenium.webdriver.chrome.service import Service
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INTERVAL = "0.5"
-TOTAL_TIMEOUT = 150  # hard watchdog for the whole run, seconds
+TOTAL_TIMEOUT = 90  # hard watchdog for the whole run, seconds
 
 results = []         # (ok, name, why)
 requests_seen = []   # every request URL the page made (from the performance log)
@@ -84,7 +84,8 @@ class Daemon:
         self.port = port
         self.name = name
         self.lines = []
-        self.ready = threading.Event()
+        self.saw_ready = False
+        self.ready = threading.Event()  # set on the "ready" line or when stderr closes
         self.log = open(os.path.join(outdir, "%s.log" % name), "a")
         cmd = [binary, "--listen", "127.0.0.1:%d" % port, "--interval", INTERVAL] + list(extra)
         self.log.write("$ %s\n" % " ".join(cmd))
@@ -92,21 +93,25 @@ class Daemon:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.PIPE, text=True)
         daemons.append(self)
-        threading.Thread(target=self._read, daemon=True).start()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
         ports_used.add(port)
 
     def _read(self):
         for line in self.proc.stderr:
             self.lines.append(line.rstrip("\n"))
-            self.log.write(line)
-            self.log.flush()
+            if not self.log.closed:
+                self.log.write(line)
+                self.log.flush()
             if re.search(r"\bready\b", line):
+                self.saw_ready = True
                 self.ready.set()
         self.ready.set()  # EOF: the daemon exited; wait_ready() tells the two apart
 
     def wait_ready(self, timeout=10):
-        if not self.ready.wait(timeout) or self.proc.poll() is not None:
-            raise RuntimeError("%s not ready in %ss (exit %s): %s"
+        self.ready.wait(timeout)
+        if not self.saw_ready or self.proc.poll() is not None:
+            raise RuntimeError("%s did not log ready within %ss (exit status %s): %s"
                                % (self.name, timeout, self.proc.poll(), " | ".join(self.lines[-5:])))
         return self
 
@@ -121,6 +126,7 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout)
+        self.reader.join(timeout)  # stderr is at EOF once the process is gone
         if not self.log.closed:
             self.log.close()
         return self.proc.returncode
@@ -182,7 +188,10 @@ def drain_logs(d):
             requests_seen.append(msg["params"]["request"]["url"])
         elif msg.get("method") == "Network.webSocketCreated":
             requests_seen.append(msg["params"]["url"])
-    return d.get_log("browser")
+    entries = d.get_log("browser")
+    for e in entries:
+        print("     console %s %s" % (e.get("level"), e.get("message", "")[:200]))
+    return entries
 
 
 def severe(entries):

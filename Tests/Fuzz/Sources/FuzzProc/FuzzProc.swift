@@ -1,6 +1,183 @@
+// libFuzzer target for the /proc parsers (Sources/ProcFS/Parsers.swift) and the sock_diag reply
+// parser (Sources/ProcFS/SockDiag.swift).
+//
+// Input layout: the first byte selects the parser (value % 6), the rest is the file or datagram:
+//   0 /proc/stat   1 /proc/meminfo   2 /proc/loadavg   3 /proc/uptime   4 /proc/net/tcp{,6}
+//   5 a NETLINK_SOCK_DIAG reply datagram (sequence number 7)
+// Parsers may throw on anything, but must not crash, and what they return must be sane; the
+// fuzzer traps (a crash for libFuzzer) when an invariant fails.
 import ProcFS
+
+enum Selector: UInt8, CaseIterable {
+    case stat, meminfo, loadavg, uptime, netTCP, sockDiag
+}
+
+/// The sequence number the sock_diag seeds carry.
+let diagSequence: UInt32 = 7
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    _ = try? Parse.meminfo(UnsafeRawBufferPointer(start: data, count: size))
+    guard size >= 1 else { return 0 }
+    let selector = Selector(rawValue: data[0] % UInt8(Selector.allCases.count))!
+    let bytes = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
+    switch selector {
+    case .stat: fuzzStat(bytes)
+    case .meminfo: fuzzMeminfo(bytes)
+    case .loadavg: fuzzLoadavg(bytes)
+    case .uptime: fuzzUptime(bytes)
+    case .netTCP: fuzzNetTCP(bytes)
+    case .sockDiag: fuzzSockDiag(bytes)
+    }
     return 0
+}
+
+/// Fails the fuzz run (libFuzzer records the input as a crash).
+func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+             file: StaticString = #file, line: UInt = #line) {
+    if !condition() { fatalError("invariant violated: \(message())", file: file, line: line) }
+}
+
+func lineCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+    1 + bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+}
+
+func checkError(_ error: ParseError, _ bytes: UnsafeRawBufferPointer, file: String) {
+    require(error.file == file, "error names file \(error.file), expected \(file)")
+    require(error.line >= 1 && error.line <= lineCount(bytes), "error on line \(error.line) of \(lineCount(bytes))")
+    _ = error.description
+}
+
+// MARK: /proc/stat
+
+func fuzzStat(_ bytes: UnsafeRawBufferPointer) {
+    // Parse the whole input and, split at a point taken from its first byte, each half: that
+    // gives several independently parsed snapshots to compare with one another.
+    var times: [CPUTimes] = []
+    var parts = [bytes]
+    if let first = bytes.first, bytes.count >= 2 {
+        let cut = 1 + Int(first) % (bytes.count - 1)
+        parts.append(UnsafeRawBufferPointer(rebasing: bytes[..<cut]))
+        parts.append(UnsafeRawBufferPointer(rebasing: bytes[cut...]))
+    }
+    for part in parts {
+        do {
+            let stat = try Parse.stat(part)
+            require(stat.cores.count < lineCount(part), "\(stat.cores.count) cores from \(lineCount(part)) lines")
+            times.append(stat.total)
+            times.append(contentsOf: stat.cores.prefix(7))
+        } catch {
+            checkError(error, part, file: "stat")
+        }
+    }
+    for a in times {
+        require(a.busyPercent(since: a) == 0, "busy \(a.busyPercent(since: a))% with no time passed: \(a)")
+        for b in times {
+            let p = a.busyPercent(since: b)
+            require(p >= 0 && p <= 100, "busyPercent \(p) for \(a) since \(b)")
+        }
+    }
+}
+
+// MARK: /proc/meminfo
+
+func fuzzMeminfo(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let m = try Parse.meminfo(bytes)
+        require(m.usedBytes <= m.totalBytes, "used \(m.usedBytes) > total \(m.totalBytes)")
+        require(m.totalBytes % 1024 == 0 && m.availableBytes % 1024 == 0, "not whole KiB: \(m)")
+    } catch {
+        checkError(error, bytes, file: "meminfo")
+    }
+}
+
+// MARK: /proc/loadavg, /proc/uptime
+
+func fuzzLoadavg(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let l = try Parse.loadavg(bytes)
+        for v in [l.one, l.five, l.fifteen] {
+            require(v.isFinite && v >= 0, "load average \(v)")
+        }
+    } catch {
+        checkError(error, bytes, file: "loadavg")
+    }
+}
+
+func fuzzUptime(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let up = try Parse.uptime(bytes)
+        require(up.isFinite && up >= 0, "uptime \(up)")
+    } catch {
+        checkError(error, bytes, file: "uptime")
+    }
+}
+
+// MARK: /proc/net/tcp
+
+/// Rows the parser must count if it accepts the file: every line after the header with
+/// something other than blanks on it.
+func nonBlankRowsAfterHeader(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var rows: UInt64 = 0
+    var line = 0
+    var blank = true
+    for b in bytes {
+        if b == UInt8(ascii: "\n") {
+            if line > 0 && !blank { rows += 1 }
+            line += 1
+            blank = true
+        } else if b != UInt8(ascii: " ") && b != UInt8(ascii: "\t") {
+            blank = false
+        }
+    }
+    if line > 0 && !blank { rows += 1 }
+    return rows
+}
+
+func fuzzNetTCP(_ bytes: UnsafeRawBufferPointer) {
+    // Start from non-zero counts: the parser adds to what it is given (tcp, then tcp6).
+    var states = TCPStates()
+    for i in states.counts.indices { states.counts[i] = UInt64(i) }
+    let before = states
+    do {
+        try Parse.netTCP(bytes, into: &states, file: "net/tcp6")
+        require(states.counts.count == 12, "\(states.counts.count) states")
+        for i in states.counts.indices {
+            require(states.counts[i] >= before.counts[i], "state \(i + 1) went from \(before.counts[i]) to \(states.counts[i])")
+        }
+        let added = states.counts.reduce(0, +) - before.counts.reduce(0, +)
+        let rows = nonBlankRowsAfterHeader(bytes)
+        require(added == rows, "counted \(added) sockets in \(rows) rows")
+    } catch {
+        checkError(error, bytes, file: "net/tcp6")
+        require(states == before, "a failed parse changed the counts: \(before.counts) -> \(states.counts)")
+    }
+}
+
+// MARK: sock_diag
+
+/// Socket messages the parser must count if it accepts the datagram, walked independently.
+func socketMessages(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var offset = 0
+    var sockets: UInt64 = 0
+    while bytes.count - offset >= 16 {
+        let length = Int(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)
+        let type = bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt16.self).littleEndian
+        if type == 3 { break }              // NLMSG_DONE
+        if type == 18 { sockets += 1 }      // TCPDIAG_GETSOCK
+        guard length >= 16 else { break }
+        offset += (length + 3) & ~3
+    }
+    return sockets
+}
+
+func fuzzSockDiag(_ bytes: UnsafeRawBufferPointer) {
+    var states = TCPStates()
+    do {
+        let progress = try SockDiag.parse(bytes, sequence: diagSequence, into: &states)
+        let counted = states.counts.reduce(0, +)
+        let expected = socketMessages(bytes)
+        require(counted == expected, "counted \(counted) sockets, datagram has \(expected) (\(progress))")
+    } catch {
+        _ = error.description
+    }
 }
