@@ -85,7 +85,7 @@ enum { EV_MESSAGE, EV_METRICS, EV_ERROR, EV_OTHER };
 typedef struct {
   int fd;
   uint8_t state, head_started, skip_lf, has_data, evtype, id_valid, has_prev, ts_found;
-  uint8_t ct_ok, chunked, done, probe;
+  uint8_t ct_ok, chunked, done, probe, was_connected, lost;
   int status;
   uint32_t carry_len, carry_cap; char *carry;   /* a partial line left over from the last read */
   uint64_t t_start;                             /* CLOCK_MONOTONIC ns at connect() */
@@ -123,9 +123,9 @@ static void close_client(client *c) {
 
 static void fail_client(client *c, int *reason) {
   int was_pending = c->state == C_CONNECTING || c->state == C_HEAD;
-  (*reason)++;
   close_client(c);
   if (c->probe) { probe_failed++; return; }
+  (*reason)++;
   if (was_pending) { failed++; resolved++; }
 }
 
@@ -137,7 +137,7 @@ static void lose_client(client *c, int eof_reason_proto) {
   if (eof_reason_proto) f_proto++;
   close_client(c);
   if (c->probe) { probe_failed++; return; }
-  alive--;
+  c->lost = 1; alive--;
   if (phase == P_RAMP) dropped_ramp++; else if (phase == P_HOLD || phase == P_DRAIN) dropped_hold++;
   if (phase == P_DRAIN && !was_done) drain_pending--;
 }
@@ -267,7 +267,7 @@ static void head_line(client *c, const char *p, size_t n) {
     if (!c->ct_ok || c->chunked) { fail_client(c, &f_proto); return; }
     c->state = C_STREAM;
     if (c->probe) return;
-    connected++; resolved++; alive++;
+    c->was_connected = 1; connected++; resolved++; alive++;
     return;
   }
   if (ci_prefix(p, n, "content-type:")) {
@@ -357,7 +357,9 @@ static void on_event(client *c, uint32_t events) {
 static int read_file(const char *path, char *buf, size_t size) {
   int fd = open(path, O_RDONLY | O_CLOEXEC); if (fd < 0) return -1;
   ssize_t n = read(fd, buf, size - 1); close(fd);
-  if (n <= 0) return -1; buf[n] = 0; return (int)n;
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  return (int)n;
 }
 static long long proc_cpu_ticks(int pid) {
   char path[64], buf[4096]; snprintf(path, sizeof path, "/proc/%d/stat", pid);
@@ -498,11 +500,14 @@ int main(int argc, char **argv) {
     if (phase == P_PROBE) {
       client *pc = &C[o_clients];
       if (pc->fd >= 0 && now >= probe_deadline) { fail_client(pc, &f_timeout); probe_next = now + 100000000ull; }
-      if (pc->fd < 0 && pc->state != C_IDLE && probe_next < now && pc->t_start >= probe_next) probe_next = now + 100000000ull;
-      if (pc->fd < 0) {
+      if (pc->fd < 0 && probe_next == ~0ull) probe_next = now + 100000000ull;   /* the last probe just ended */
+      if (pc->fd < 0 && now >= probe_next) {
         if (probe_k >= o_probes) phase = P_DONE;
-        else if (now >= probe_next) { probe_k++; start_client(pc); probe_deadline = now + (uint64_t)probe_timeout_ms * 1000000ull;
-                                      probe_next = ~0ull; }
+        else {
+          probe_k++; start_client(pc);
+          probe_deadline = now + (uint64_t)probe_timeout_ms * 1000000ull;
+          probe_next = pc->fd < 0 ? now + 100000000ull : ~0ull;
+        }
       }
     }
     if (phase == P_DONE) break;
@@ -524,9 +529,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
       client *c = &C[evs[i].data.u64];
       if (c->fd < 0) continue;
-      int was_probe_open = c->probe;
       on_event(c, evs[i].events);
-      if (was_probe_open && c->fd < 0 && probe_next == ~0ull) probe_next = mono_ns() + 100000000ull;
     }
   }
 
@@ -534,57 +537,74 @@ int main(int argc, char **argv) {
   for (int i = 0; i <= o_clients; i++) if (C[i].fd >= 0) close_client(&C[i]);
   close(ep);
   uint64_t ticks = id_hi_set ? id_hi - id_lo + 1 : 0;
-  int alive_end = alive;
   uint64_t expected = ticks * (uint64_t)alive_at_hold, received = 0, missed = 0;
   for (int i = 0; i < o_clients; i++) {
     client *c = &C[i];
     received += c->recv_win;
+    /* missed: window ids not received by the clients that stayed connected to the end */
+    if (c->was_connected && !c->lost && c->recv_win < ticks) missed += ticks - c->recv_win;
   }
-  /* missed: per client that stayed connected, window ids it did not get */
-  for (int i = 0; i < o_clients; i++) {
-    client *c = &C[i];
-    if (c->status == 200 && c->events >= 0 && c->recv_win <= ticks && c->done + 1 > 0) { /* all */ }
-  }
-  {
-    /* clients still alive at the end of the hold+drain had their fds closed by us: they are the
-       ones with state CLOSED and no drop; count via recv_win for those we did not lose */
-  }
-  uint64_t received_by_alive = 0; int n_alive = 0;
-  for (int i = 0; i < o_clients; i++) if (C[i].done || (C[i].has_prev && id_hi_set && C[i].prev_id >= id_hi)) {}
-  (void)received_by_alive; (void)n_alive;
-  missed = 0;
-  /* recompute: alive_end clients were never lost; lost ones are counted in dropped */
-  /* (recv_win of dropped clients is included in received, their shortfall is not "missed") */
-  uint64_t recv_alive = 0;
-  for (int i = 0; i < o_clients; i++) if (C[i].probe == 0 && C[i].has_prev + 0 >= 0 && C[i].status == 200 && C[i].state == C_CLOSED && !C[i].head_started) {}
-  (void)recv_alive;
-
-  uint64_t *sp = calloc(ticks ? ticks : 1, sizeof *sp); uint64_t nsp = 0, incomplete = 0;
+  uint64_t *sp = calloc(ticks ? ticks : 1, sizeof *sp), nsp = 0, incomplete = 0;
   for (uint64_t k = 0; k < ticks && k < nslots; k++) {
     if (!slots[k].count) continue;
     sp[nsp++] = (slots[k].last - slots[k].first) / 1000;
-    if (slots[k].count < (uint32_t)alive_end) incomplete++;
+    if (slots[k].count < (uint32_t)alive) incomplete++;
   }
   qsort(sp, nsp, sizeof *sp, cmp_u64);
   double sp50 = -1, sp99 = -1, spmax = -1;
   if (nsp) {
-    uint64_t r50 = (uint64_t)(0.50 * nsp + 0.999999), r99 = (uint64_t)(0.99 * nsp + 0.999999);
+    uint64_t r50 = (uint64_t)(0.50 * (double)nsp + 0.999999), r99 = (uint64_t)(0.99 * (double)nsp + 0.999999);
     sp50 = (double)sp[r50 - 1]; sp99 = (double)sp[r99 - 1]; spmax = (double)sp[nsp - 1];
   }
-  (void)missed;
-  printf("%s", "");
-  /* missed is computed from per-client window counts of the clients we kept */
-  uint64_t miss = 0;
-  for (int i = 0; i < o_clients; i++) if (C[i].probe == 0 && C[i].done != 2 && C[i].status == 200) {}
-  (void)miss;
-
   double hold_s = hold_end > hold_start ? (double)(hold_end - hold_start) / 1e9 : 0;
   double srv_cpu = (cpu0 >= 0 && cpu1 >= 0 && hold_s > 0) ? (double)(cpu1 - cpu0) / (double)clk / hold_s * 100.0 : -1;
   double lg_cpu = hold_s > 0 ? (self1 - self0) / hold_s * 100.0 : -1;
   struct rusage ru; getrusage(RUSAGE_SELF, &ru);
-  (void)alive_at_hold;
+  double total_s = (double)(mono_ns() - t0) / 1e9;
 
-  /* see below: missed computed in a second pass kept simple */
-  extern uint64_t missed_total; (void)0;
+  char s50[32], s99[32], smax[32], l50[32], l99[32], lmax[32], h50[32], h99[32], hmax[32], e50[32], e99[32], emax[32];
+  char ph50[32], ph99[32], pe50[32], pe99[32], pemax[32];
+  fmt_ms(s50, 32, sp50); fmt_ms(s99, 32, sp99); fmt_ms(smax, 32, spmax);
+  fmt_ms(l50, 32, hpct(&h_lag, .50)); fmt_ms(l99, 32, hpct(&h_lag, .99)); fmt_ms(lmax, 32, h_lag.n ? (double)h_lag.max : -1);
+  fmt_ms(h50, 32, hpct(&h_hdr, .50)); fmt_ms(h99, 32, hpct(&h_hdr, .99)); fmt_ms(hmax, 32, h_hdr.n ? (double)h_hdr.max : -1);
+  fmt_ms(e50, 32, hpct(&h_ev, .50)); fmt_ms(e99, 32, hpct(&h_ev, .99)); fmt_ms(emax, 32, h_ev.n ? (double)h_ev.max : -1);
+  fmt_ms(ph50, 32, hpct(&h_phdr, .50)); fmt_ms(ph99, 32, hpct(&h_phdr, .99));
+  fmt_ms(pe50, 32, hpct(&h_pev, .50)); fmt_ms(pe99, 32, hpct(&h_pev, .99)); fmt_ms(pemax, 32, h_pev.n ? (double)h_pev.max : -1);
+#define MB(kb) ((kb) < 0 ? -1.0 : (double)(kb) / 1024.0)
+
+  printf("loadgen: 127.0.0.1:%d%s  clients %d  ramp %.2f s (rate %.0f/s)  hold %.2f s  drain %.2f s  total %.2f s\n",
+         o_port, o_path, o_clients, (double)ramp_ns / 1e9, o_rate, hold_s, (double)(drain_end - hold_end) / 1e9, total_s);
+  printf("  subscribers   connected %d  failed %d (connect %d, socket %d, status %d [503: %d], eof %d, protocol %d, timeout %d)\n",
+         connected, failed, f_connect, f_socket, f_status, status_503, f_eof, f_proto, f_timeout);
+  printf("                dropped during hold %d  (during ramp %d)  alive at end %d\n", dropped_hold, dropped_ramp, alive);
+  printf("  events        ticks in hold %" PRIu64 " (ids %" PRIu64 "..%" PRIu64 ")  expected %" PRIu64 "  received %" PRIu64 "  missed %" PRIu64 "  (gaps %" PRIu64 ", dup/out-of-order %" PRIu64 ")\n",
+         ticks, id_lo_set ? id_lo : 0, id_hi_set ? id_hi : 0, expected, received, missed, gaps_win, dups);
+  printf("                metrics events in total %" PRIu64 ", other events %" PRIu64 ", comments %" PRIu64 ", without id %" PRIu64 ", retry %ld ms\n",
+         total_events, other_events, comments, noid_events, retry_ms);
+  printf("  fan-out spread per tick (ms)   p50 %s  p99 %s  max %s  (%" PRIu64 " ticks, %" PRIu64 " not reaching every client)\n", s50, s99, smax, nsp, incomplete);
+  printf("  lag vs event timestamp (ms)    p50 %s  p99 %s  max %s  (%" PRIu64 " arrivals)\n", l50, l99, lmax, h_lag.n);
+  printf("  connect -> headers (ms)        p50 %s  p99 %s  max %s  (%" PRIu64 ")\n", h50, h99, hmax, h_hdr.n);
+  printf("  connect -> first event (ms)    p50 %s  p99 %s  max %s  (%" PRIu64 ")\n", e50, e99, emax, h_ev.n);
+  if (o_probes)
+    printf("  probes, one client at a time   headers p50 %s p99 %s  first event p50 %s p99 %s max %s  (%d ok, %d failed)\n",
+           ph50, ph99, pe50, pe99, pemax, probe_ok, probe_failed);
+  if (o_pid)
+    printf("  server pid %d  CPU %.2f%% of one core over the hold  RSS start %.1f  max %.1f  end %.1f MB  (VmHWM %.1f MB)\n",
+           o_pid, srv_cpu, MB(rss0), MB(rss_max), MB(rss1), MB(hwm));
+  printf("  loadgen       CPU %.2f%% of one core over the hold, max RSS %.1f MB\n", lg_cpu, (double)ru.ru_maxrss / 1024.0);
+  if (window_overflow) printf("  warning: %" PRIu64 " arrivals beyond the id window (is --interval-ms right?)\n", window_overflow);
+
+  printf("RESULT port=%d clients=%d connected=%d failed=%d dropped=%d dropped_ramp=%d alive_end=%d ticks=%" PRIu64
+         " expected=%" PRIu64 " received=%" PRIu64 " missed=%" PRIu64 " gaps=%" PRIu64 " dups=%" PRIu64 " incomplete_ticks=%" PRIu64
+         " spread_p50=%s spread_p99=%s spread_max=%s lag_p50=%s lag_p99=%s lag_max=%s hdr_p50=%s hdr_p99=%s hdr_max=%s"
+         " ev_p50=%s ev_p99=%s ev_max=%s probes_ok=%d probes_failed=%d probe_hdr_p50=%s probe_hdr_p99=%s probe_ev_p50=%s probe_ev_p99=%s probe_ev_max=%s"
+         " srv_cpu=%.2f srv_rss_start=%.1f srv_rss_max=%.1f srv_rss_end=%.1f srv_hwm=%.1f lg_cpu=%.2f lg_rss=%.1f"
+         " ramp_s=%.2f hold_s=%.2f status_503=%d\n",
+         o_port, o_clients, connected, failed, dropped_hold, dropped_ramp, alive, ticks, expected, received, missed, gaps_win, dups, incomplete,
+         s50, s99, smax, l50, l99, lmax, h50, h99, hmax, e50, e99, emax, probe_ok, probe_failed, ph50, ph99, pe50, pe99, pemax,
+         srv_cpu, MB(rss0), MB(rss_max), MB(rss1), MB(hwm), lg_cpu, (double)ru.ru_maxrss / 1024.0,
+         (double)ramp_ns / 1e9, hold_s, status_503);
+  (void)connected_at_hold;
+  free(sp); free(slots); free(C); free(rbuf);
   return 0;
 }

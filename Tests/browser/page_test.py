@@ -41,6 +41,7 @@ results = []         # (ok, name, why)
 requests_seen = []   # every request URL the page made (from the performance log)
 ports_used = set()   # daemon ports the page may talk to
 daemons = []         # every daemon started, so that all get stopped
+MARKER = "page-test-%d" % os.getpid()  # set on the page at load; gone if the page reloads
 
 
 # ---------- reporting ----------
@@ -213,7 +214,7 @@ def phase_live(d, daemon, outdir):
     snap = snapshot(daemon)
     t0 = time.monotonic()
     d.get(daemon.url("/"))
-    js(d, "window.__pageTestMarker = 'marker-' + performance.timeOrigin;")
+    d.execute_script("window.__pageTestMarker = arguments[0];", MARKER)
     live = wait_for(lambda: text(d, "state") == "live", 8)
     check("live: #state becomes live", live,
           "state %r, status %r after %.1fs" % (text(d, "state"), text(d, "status"), time.monotonic() - t0))
@@ -252,7 +253,8 @@ def phase_live(d, daemon, outdir):
 
 
 def phase_restart(d, daemon, binary, outdir):
-    marker = js(d, "return window.__pageTestMarker || null")
+    console = drain_logs(d)
+    tries0 = sum(1 for u in requests_seen if u.endswith("/events"))
     rc = daemon.stop()
     check("restart: daemon stopped on SIGTERM", rc == 0, "exit status %s" % rc)
     down = wait_for(lambda: text(d, "state") in ("reconnecting", "stopped"), 6)
@@ -260,6 +262,15 @@ def phase_restart(d, daemon, binary, outdir):
           "state %r, status %r" % (text(d, "state"), text(d, "status")))
     ev_down = events(d)
     upd_down = text(d, "updated")
+
+    def retried():  # the page tried /events again while nothing listens on the port
+        console.extend(drain_logs(d))
+        return sum(1 for u in requests_seen if u.endswith("/events")) > tries0
+    check("restart: page retries while the daemon is down", wait_for(retried, 8, 0.25),
+          "no new /events request within 8 s")
+    st, status = text(d, "state"), text(d, "status")
+    print("     while down: #state %r, #status %r" % (st, status))
+    check("restart: still not live while the daemon is down", st != "live", "state %r" % st)
 
     Daemon(binary, daemon.port, outdir, "daemon-2").wait_ready()
     t0 = time.monotonic()
@@ -271,15 +282,15 @@ def phase_restart(d, daemon, binary, outdir):
     newer = wait_for(lambda: text(d, "updated") != upd_down, 4)
     check("restart: new daemon's events are shown", newer, "#updated stuck at %r" % upd_down)
 
-    nav = js(d, "return performance.getEntriesByType('navigation').length")
-    check("restart: no page reload (1 navigation entry)", nav == 1, "%s navigation entries" % nav)
-    check("restart: no page reload (marker kept)", marker and js(d, "return window.__pageTestMarker || null") == marker,
-          "marker %r -> %r" % (marker, js(d, "return window.__pageTestMarker || null")))
+    nav = js(d, "return performance.getEntriesByType('navigation').map(e => e.type)")
+    check("restart: no page reload (1 navigation entry)", nav == ["navigate"], "navigation entries: %s" % nav)
+    marker = js(d, "return window.__pageTestMarker || null")
+    check("restart: no page reload (marker kept)", marker == MARKER, "marker %r, expected %r" % (marker, MARKER))
     screenshot(d, outdir, "after-restart.png")
     # Refused connections while the daemon was down are expected; anything else is not.
     expected = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET", "ERR_EMPTY_RESPONSE",
                 "ERR_INCOMPLETE_CHUNKED_ENCODING")
-    bad = [m for m in severe(drain_logs(d)) if not any(x in m for x in expected)]
+    bad = [m for m in severe(console + drain_logs(d)) if not any(x in m for x in expected)]
     check("restart: only connection errors in the console", not bad, "; ".join(bad)[:500])
 
 
