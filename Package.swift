@@ -23,6 +23,8 @@ let package = Package(
         // The daemon: configuration, collection, connection state machine, loop wiring, systemd.
         .target(name: "Procstream", dependencies: ["Posix", "ProcFS", "HTTP", "CSystemd"]),
         .executableTarget(name: "procstreamd", dependencies: ["Procstream"]),
+        // Micro-benchmark of one collection and one serialisation (README "Performance").
+        .executableTarget(name: "procstream-bench", dependencies: ["Procstream", "Posix"]),
 
         .testTarget(name: "PosixTests", dependencies: ["Posix"]),
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], exclude: ["Fixtures"]),

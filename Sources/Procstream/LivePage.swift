@@ -669,7 +669,11 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
       if (tv > R.hi + R.step * 1e-6) break;
       ticks.push(tv);
     }
-    if (R.topLabel && (!ticks.length || R.hi - ticks[ticks.length - 1] > R.step * 0.35)) ticks.push(R.hi);
+    if (R.topLabel) {
+      // The top value gets its own label only with room for it; else it replaces the last tick.
+      if (!ticks.length || Y(ticks[ticks.length - 1]) - Y(R.hi) >= 14) ticks.push(R.hi);
+      else ticks[ticks.length - 1] = R.hi;
+    }
     ticks.forEach(function (tv) {
       var y = Math.round(Y(tv)) + 0.5;
       ctx.beginPath(); ctx.moveTo(padL, y); ctx.lineTo(padL + pw, y); ctx.stroke();

@@ -17,7 +17,6 @@ Phases:
 """
 import json
 import os
-import queue
 import re
 import shutil
 import signal
@@ -42,6 +41,10 @@ requests_seen = []   # every request URL the page made (from the performance log
 ports_used = set()   # daemon ports the page may talk to
 daemons = []         # every daemon started, so that all get stopped
 MARKER = "page-test-%d" % os.getpid()  # set on the page at load; gone if the page reloads
+
+
+class Watchdog(BaseException):
+    """Raised by SIGALRM when the whole run takes too long; not caught by `except Exception`."""
 
 
 # ---------- reporting ----------
@@ -329,6 +332,7 @@ def phase_errors(d, binary, outdir):
         check("errors: no console errors", not bad, "; ".join(bad)[:500])
     finally:
         daemon.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def phase_network(d):
@@ -352,7 +356,7 @@ def main():
     print("     daemon %s, output in %s" % (binary, outdir), flush=True)
 
     def watchdog(signum, frame):
-        raise TimeoutError("test run exceeded %d s" % TOTAL_TIMEOUT)
+        raise Watchdog("test run exceeded %d s" % TOTAL_TIMEOUT)
     signal.signal(signal.SIGALRM, watchdog)
     signal.alarm(TOTAL_TIMEOUT)
 
@@ -368,21 +372,22 @@ def main():
             try:
                 run()
             except Exception as x:
-                check("%s: phase ran" % name, False, "%s: %s" % (type(x).__name__, str(x).splitlines()[0] if str(x) else ""))
-                if isinstance(x, TimeoutError):
-                    break
+                first = str(x).strip().splitlines()[0] if str(x).strip() else ""
+                check("%s: phase ran" % name, False, "%s: %s" % (type(x).__name__, first))
+    except Watchdog as x:
+        check("runtime", False, str(x))
     except Exception as x:
         check("setup", False, "%s: %s" % (type(x).__name__, x))
     finally:
         signal.alarm(20)  # bounded cleanup
-        if d is not None:
-            try:
+        try:
+            if d is not None:
                 d.quit()
-            except Exception:
-                pass
+        except BaseException:
+            pass
+        signal.alarm(0)
         for dm in daemons:
             dm.stop()
-        signal.alarm(0)
     failed = sum(1 for ok, _, _ in results if not ok)
     print("     runtime %.1f s" % (time.monotonic() - started))
     print("%d passed, %d failed" % (len(results) - failed, failed))

@@ -1,0 +1,62 @@
+import Glibc
+import Posix
+import Procstream
+
+// Micro-benchmark: one collection (all sources) and one serialisation, in microseconds, on the
+// fixture trees, on the live /proc, and with 10,000+ established loopback connections open.
+// Usage: procstream-bench [FIXTURES_DIR] [--connections N]
+
+var fixtures = "Tests/ProcFSTests/Fixtures"
+var pairs = 5000   // each pair is two established sockets: 10,000 in all
+var args = Array(CommandLine.arguments.dropFirst())
+while let a = args.first {
+    args.removeFirst()
+    if a == "--connections", let n = args.first.flatMap(Int.init) { pairs = max(1, n / 2); args.removeFirst() } else { fixtures = a }
+}
+
+func row(_ t: (MicroBenchmark.Timing, connections: UInt64?, source: String)) {
+    print("\(t.0) \(t.source) | \(t.connections.map(String.init) ?? "-") |")
+}
+
+print("| collection | runs | p50 us | p99 us | max us | TCP source | established |")
+print("|---|---|---|---|---|---|---|")
+row(MicroBenchmark.collection(name: "fixture linux-6.18 (files)", procRoot: "\(fixtures)/linux-6.18-x86_64", netlink: false, iterations: 500))
+row(MicroBenchmark.collection(name: "fixture linux-4.19 (files)", procRoot: "\(fixtures)/linux-4.19-armv7-noipv6", netlink: false, iterations: 500))
+row(MicroBenchmark.collection(name: "live /proc, quiet host", procRoot: "/proc", netlink: true, iterations: 500))
+row(MicroBenchmark.collection(name: "live /proc, quiet host, /proc/net/tcp fallback", procRoot: "/proc", netlink: false, iterations: 200))
+
+// Many sockets: a listener of our own and `pairs` connections to it, all on loopback.
+ProcessInfo.raiseDescriptorLimit()
+var held: [FileDescriptor] = []
+do {
+    let listener = try Socket.listen(.ipv4(host: "127.0.0.1", port: 0), backlog: 4096)
+    let port = try Socket.localPort(listener)
+    var sin = sockaddr_in()
+    sin.sin_family = sa_family_t(AF_INET)
+    sin.sin_port = port.bigEndian
+    sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+    for _ in 0..<pairs {
+        let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard c >= 0 else { break }
+        let rc = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { close(c); break }
+        held.append(FileDescriptor(rawValue: c))
+        var accepted: FileDescriptor?
+        for _ in 0..<1000 {
+            if case .done(let fd) = try Socket.accept(listener) { accepted = fd; break }
+            usleep(100)
+        }
+        if let accepted { held.append(accepted) }
+    }
+    row(MicroBenchmark.collection(name: "live /proc, \(held.count) loopback sockets held", procRoot: "/proc", netlink: true, iterations: 200))
+    row(MicroBenchmark.collection(name: "live /proc, \(held.count) loopback sockets, /proc/net/tcp fallback", procRoot: "/proc", netlink: false, iterations: 30))
+    for fd in held { fd.close() }
+    listener.close()
+} catch {
+    print("many-sockets case skipped: \(error)")
+}
+
+print("")
+print("| serialisation | runs | p50 us | p99 us | max us |")
+print("|---|---|---|---|---|")
+print(MicroBenchmark.serialisation(iterations: 2000))
