@@ -199,6 +199,19 @@ public enum Socket {
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
+    /// Sends small writes at once (no Nagle delay); harmless on a unix socket.
+    public static func setNoDelay(_ fd: FileDescriptor) {
+        var one: CInt = 1
+        _ = setsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+    }
+
+    /// Lets any local user connect to a unix socket this process bound (access control is the
+    /// token's job, and the directory's).
+    public static func allowEveryone(unixPath path: String) { chmod(path, 0o666) }
+
+    /// Removes a unix socket file this process created.
+    public static func removeUnixSocket(_ path: String) { unlink(path) }
+
     public static func setSendBuffer(_ fd: FileDescriptor, bytes: CInt) {
         var value = bytes
         _ = setsockopt(fd.rawValue, SOL_SOCKET, SO_SNDBUF, &value, 4)

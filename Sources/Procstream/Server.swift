@@ -101,7 +101,7 @@ public final class Server {
                 listeners.append(fd)
                 if case .unix(let path) = address {
                     ownedSocketPaths.append(path)
-                    chmod(path, 0o666)
+                    Socket.allowEveryone(unixPath: path)
                 }
                 if case .unix = address {
                     Log.info("listening on \(address)")
@@ -354,8 +354,7 @@ public final class Server {
         if index >= connections.count {
             connections.append(contentsOf: repeatElement(nil, count: max(index + 1 - connections.count, connections.count)))
         }
-        var one: CInt = 1
-        _ = setsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+        Socket.setNoDelay(fd)
         let connection = Connection(fd: fd, generation: nextGeneration, now: Clock.monotonicNanos(), outputLimit: config.maxQueuedKiB * 1024,
                                     headTimeoutNanos: UInt64(config.requestTimeoutSeconds * 1e9))
         nextGeneration = nextGeneration & 0xFF_FFFF == 0xFF_FFFF ? 1 : nextGeneration + 1
@@ -569,7 +568,7 @@ public final class Server {
             epoll.remove(fd)
             fd.close()
         }
-        for path in ownedSocketPaths { unlink(path) }
+        for path in ownedSocketPaths { Socket.removeUnixSocket(path) }
         let goodbye = SSE.comment("procstreamd is shutting down")
         for case let connection? in connections {
             if connection.subscriberIndex >= 0 && connection.output.isEmpty {
