@@ -4,6 +4,7 @@
  *   gcc -O2 -o loadgen loadgen.c
  *   loadgen --port P --clients N --hold SECONDS [--ramp-rate R] [--pid SERVER_PID]
  *           [--path /events] [--interval-ms I] [--probes K] [--ramp-timeout S] [--drain-ms D]
+ *           [--connect-log FILE]
  *
  * Phases: ramp (connect N clients at R per second, in 10 ms batches; ends when every client has
  * its response head or has failed) -> hold (HOLD seconds; server CPU/RSS and our own CPU are
@@ -76,7 +77,7 @@ static double hpct(const hist *h, double p) {
 static int o_port, o_clients, o_probes;
 static double o_hold = 15, o_rate = 5000, o_ramp_timeout = 30;
 static int o_pid, o_interval_ms = 1000, o_drain_ms = -1;
-static const char *o_path = "/events";
+static const char *o_path = "/events", *o_connect_log;
 
 /* ---------- clients ---------- */
 enum { C_IDLE, C_CONNECTING, C_HEAD, C_STREAM, C_CLOSED };
@@ -92,6 +93,7 @@ typedef struct {
   uint64_t cur_id, prev_id;                     /* last-event-id buffer; id of the last metrics event */
   int64_t ev_ts_ms;                             /* the event's own timestamp, ms since the epoch */
   uint32_t recv_win, events;
+  uint32_t hdr_us, ev_us;                       /* connect -> headers / first event, +1 (0: never) */
 } client;
 
 static client *C;
@@ -115,8 +117,15 @@ static slot *slots; static uint64_t nslots;
 /* probes */
 static int probe_k, probe_ok, probe_failed; static uint64_t probe_deadline, probe_next;
 
+/* Abortive close (RST): leaves no TIME_WAIT socket behind. Thousands of those would linger for
+ * 60 s and inflate the next run's server-side work (procstreamd counts every TCP socket on the
+ * host each tick), so each point starts from the same clean socket table. */
 static void close_client(client *c) {
-  if (c->fd >= 0) close(c->fd);
+  if (c->fd >= 0) {
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(c->fd);
+  }
   c->fd = -1; free(c->carry); c->carry = NULL; c->carry_len = c->carry_cap = 0;
   c->state = C_CLOSED;
 }
@@ -183,7 +192,7 @@ static void on_metrics_event(client *c) {
     close_client(c); return;
   }
   total_events++;
-  if (c->events == 1) hadd(&h_ev, (now_mono - c->t_start) / 1000);
+  if (c->events == 1) { uint64_t us = (now_mono - c->t_start) / 1000; hadd(&h_ev, us); c->ev_us = (uint32_t)(us + 1); }
   if (!c->id_valid) { noid_events++; return; }
   uint64_t id = c->cur_id, prev = c->prev_id; int had_prev = c->has_prev;
   if (had_prev && id <= prev) { dups++; return; }
@@ -260,7 +269,7 @@ static void head_line(client *c, const char *p, size_t n) {
     c->head_started = 1;
     if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ') { fail_client(c, &f_proto); return; }
     c->status = atoi(p + 9);
-    if (c->status != 200) { if (c->status == 503) status_503++; fail_client(c, &f_status); return; }
+    if (c->status != 200) { if (c->status == 503 && !c->probe) status_503++; fail_client(c, &f_status); return; }
     return;
   }
   if (n == 0) {                                             /* end of head */
@@ -310,8 +319,9 @@ static void on_readable(client *c) {
   if (n == 0) { lose_client(c, 0); return; }
   now_mono = mono_ns(); now_real = real_us();
   if (c->state == C_HEAD && !c->head_started && c->carry_len == 0 && !c->skip_lf) {
-    if (c->probe) hadd(&h_phdr, (now_mono - c->t_start) / 1000);
-    else hadd(&h_hdr, (now_mono - c->t_start) / 1000);
+    uint64_t us = (now_mono - c->t_start) / 1000;
+    if (c->probe) hadd(&h_phdr, us);
+    else { hadd(&h_hdr, us); c->hdr_us = (uint32_t)(us + 1); }
   }
   process(c, rbuf, have + (size_t)n);
 }
@@ -383,7 +393,7 @@ static int cmp_u64(const void *a, const void *b) { uint64_t x = *(const uint64_t
 
 static void usage(void) {
   fprintf(stderr, "usage: loadgen --port P --clients N --hold SECONDS [--ramp-rate R] [--pid PID] [--path /events]\n"
-                  "               [--interval-ms I] [--probes K] [--ramp-timeout S] [--drain-ms D]\n");
+                  "               [--interval-ms I] [--probes K] [--ramp-timeout S] [--drain-ms D] [--connect-log FILE]\n");
   exit(2);
 }
 
@@ -394,7 +404,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
     {"port", 1, 0, 'p'}, {"clients", 1, 0, 'n'}, {"hold", 1, 0, 'h'}, {"ramp-rate", 1, 0, 'r'},
     {"pid", 1, 0, 'P'}, {"path", 1, 0, 'u'}, {"interval-ms", 1, 0, 'i'}, {"probes", 1, 0, 'k'},
-    {"ramp-timeout", 1, 0, 't'}, {"drain-ms", 1, 0, 'd'}, {0, 0, 0, 0}};
+    {"ramp-timeout", 1, 0, 't'}, {"drain-ms", 1, 0, 'd'}, {"connect-log", 1, 0, 'c'}, {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -408,6 +418,7 @@ int main(int argc, char **argv) {
       case 'k': o_probes = atoi(optarg); break;
       case 't': o_ramp_timeout = atof(optarg); break;
       case 'd': o_drain_ms = atoi(optarg); break;
+      case 'c': o_connect_log = optarg; break;
       default: usage();
     }
   }
@@ -582,7 +593,8 @@ int main(int argc, char **argv) {
   printf("                metrics events in total %" PRIu64 ", other events %" PRIu64 ", comments %" PRIu64 ", without id %" PRIu64 ", retry %ld ms\n",
          total_events, other_events, comments, noid_events, retry_ms);
   printf("  fan-out spread per tick (ms)   p50 %s  p99 %s  max %s  (%" PRIu64 " ticks, %" PRIu64 " not reaching every client)\n", s50, s99, smax, nsp, incomplete);
-  printf("  lag vs event timestamp (ms)    p50 %s  p99 %s  max %s  (%" PRIu64 " arrivals)\n", l50, l99, lmax, h_lag.n);
+  printf("  lag vs event timestamp (ms)    p50 %s  p99 %s  max %s  (%" PRIu64 " arrivals, %" PRIu64 " before their timestamp, counted as 0)\n",
+         l50, l99, lmax, h_lag.n, lag_negative);
   printf("  connect -> headers (ms)        p50 %s  p99 %s  max %s  (%" PRIu64 ")\n", h50, h99, hmax, h_hdr.n);
   printf("  connect -> first event (ms)    p50 %s  p99 %s  max %s  (%" PRIu64 ")\n", e50, e99, emax, h_ev.n);
   if (o_probes)
@@ -598,13 +610,25 @@ int main(int argc, char **argv) {
          " expected=%" PRIu64 " received=%" PRIu64 " missed=%" PRIu64 " gaps=%" PRIu64 " dups=%" PRIu64 " incomplete_ticks=%" PRIu64
          " spread_p50=%s spread_p99=%s spread_max=%s lag_p50=%s lag_p99=%s lag_max=%s hdr_p50=%s hdr_p99=%s hdr_max=%s"
          " ev_p50=%s ev_p99=%s ev_max=%s probes_ok=%d probes_failed=%d probe_hdr_p50=%s probe_hdr_p99=%s probe_ev_p50=%s probe_ev_p99=%s probe_ev_max=%s"
-         " srv_cpu=%.2f srv_rss_start=%.1f srv_rss_max=%.1f srv_rss_end=%.1f srv_hwm=%.1f lg_cpu=%.2f lg_rss=%.1f"
+         " srv_cpu=%.2f srv_rss_start=%.2f srv_rss_max=%.2f srv_rss_end=%.2f srv_hwm=%.2f lg_cpu=%.2f lg_rss=%.1f"
          " ramp_s=%.2f hold_s=%.2f status_503=%d\n",
          o_port, o_clients, connected, failed, dropped_hold, dropped_ramp, alive, ticks, expected, received, missed, gaps_win, dups, incomplete,
          s50, s99, smax, l50, l99, lmax, h50, h99, hmax, e50, e99, emax, probe_ok, probe_failed, ph50, ph99, pe50, pe99, pemax,
          srv_cpu, MB(rss0), MB(rss_max), MB(rss1), MB(hwm), lg_cpu, (double)ru.ru_maxrss / 1024.0,
          (double)ramp_ns / 1e9, hold_s, status_503);
   (void)connected_at_hold;
+  if (o_connect_log) {   /* one line per client: connect start (ms after the run began), ms to headers, ms to first event */
+    FILE *f = fopen(o_connect_log, "w");
+    if (f) {
+      fprintf(f, "# start_ms headers_ms first_event_ms (-1: never)\n");
+      for (int i = 0; i < o_clients; i++) {
+        client *c = &C[i];
+        fprintf(f, "%.3f %.3f %.3f\n", c->t_start ? (double)(c->t_start - t0) / 1e6 : -1.0,
+                c->hdr_us ? (c->hdr_us - 1) / 1000.0 : -1.0, c->ev_us ? (c->ev_us - 1) / 1000.0 : -1.0);
+      }
+      fclose(f);
+    } else perror(o_connect_log);
+  }
   free(sp); free(slots); free(C); free(rbuf);
   return 0;
 }
