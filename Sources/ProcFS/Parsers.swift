@@ -62,10 +62,21 @@ public struct TCPStates: Equatable, Sendable {
                                "close", "close_wait", "last_ack", "listen", "closing", "new_syn_recv"]
     /// counts[state - 1] for kernel states 1...12.
     public var counts = [UInt64](repeating: 0, count: 12)
+    /// Of the FIN_WAIT2 sockets, those already closed by their owner: the kernel keeps them as
+    /// time-wait mini-sockets, and net/sockstat's `tw` counts them with TIME_WAIT.
+    public var finWait2MiniSockets: UInt64 = 0
 
     public init() {}
 
-    public var established: UInt64 { counts[0] }
+    public var established: UInt64 {
+        get { counts[0] }
+        set { counts[0] = newValue }
+    }
+    public var timeWait: UInt64 {
+        get { counts[5] }
+        set { counts[5] = newValue }
+    }
+    public var closeWait: UInt64 { counts[7] }
 
     mutating func add(state: UInt64) -> Bool {
         guard state >= 1, state <= 12 else { return false }
@@ -145,6 +156,57 @@ public enum Parse {
         var s = Scanner(bytes)
         guard let up = s.decimal() else { throw ParseError(file, s, "expected seconds since boot") }
         return up
+    }
+
+    /// `CurrEstab` from the `Tcp:` lines of /proc/net/snmp: the kernel's O(1) count of TCP
+    /// connections in ESTABLISHED (and, on kernels following RFC 1213, CLOSE-WAIT), IPv4 and
+    /// IPv6 together.
+    public static func snmpCurrEstab(_ bytes: UnsafeRawBufferPointer, file: String = "net/snmp") throws(ParseError) -> UInt64 {
+        var s = Scanner(bytes)
+        while !s.atEnd {
+            if s.lineStarts(with: "Tcp:") {
+                // Header line of names, then a line of values in the same order.
+                s.skip(4)
+                var column = 0
+                var found = false
+                while !s.atLineEnd {
+                    if s.skipTokenMatching("CurrEstab") { found = true; break }
+                    column += 1
+                }
+                guard found else { throw ParseError(file, s, "no CurrEstab column") }
+                s.nextLine()
+                guard s.lineStarts(with: "Tcp:") else { throw ParseError(file, s, "no Tcp: values line") }
+                s.skip(4)
+                for _ in 0..<column { guard s.skipToken() else { throw ParseError(file, s, "Tcp: values line too short") } }
+                // Stored signed in the kernel (it can be read mid-update); a negative value is 0.
+                s.skipSpaces()
+                if s.expect(UInt8(ascii: "-")) { return 0 }
+                guard let value = s.unsigned() else { throw ParseError(file, s, "bad CurrEstab value") }
+                return value
+            }
+            s.nextLine()
+        }
+        throw ParseError(file: file, line: s.line, message: "no Tcp: lines")
+    }
+
+    /// TIME_WAIT sockets (`tw`) from the `TCP:` line of /proc/net/sockstat (IPv4 and IPv6).
+    public static func sockstatTimeWait(_ bytes: UnsafeRawBufferPointer, file: String = "net/sockstat") throws(ParseError) -> UInt64 {
+        var s = Scanner(bytes)
+        while !s.atEnd {
+            if s.lineStarts(with: "TCP:") {
+                s.skip(4)
+                while !s.atLineEnd {
+                    if s.skipTokenMatching("tw") {
+                        guard let value = s.unsigned() else { throw ParseError(file, s, "bad tw value") }
+                        return value
+                    }
+                    if s.atLineEnd { break }
+                }
+                throw ParseError(file, s, "no tw field")
+            }
+            s.nextLine()
+        }
+        throw ParseError(file: file, line: s.line, message: "no TCP: line")
     }
 
     /// Counts sockets by state in /proc/net/tcp or tcp6 and adds them to `states`. The header

@@ -66,6 +66,16 @@ public struct ProcReader {
         required("uptime") { (b) throws(ParseError) in try Parse.uptime(b) }
     }
 
+    /// The kernel's CurrEstab counter (net/snmp).
+    public mutating func currEstab() -> Result<UInt64, SourceError> {
+        required("net/snmp") { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) }
+    }
+
+    /// TIME_WAIT sockets (net/sockstat `tw`).
+    public mutating func timeWait() -> Result<UInt64, SourceError> {
+        required("net/sockstat") { (b) throws(ParseError) in try Parse.sockstatTimeWait(b) }
+    }
+
     /// TCP sockets by state from net/tcp and net/tcp6; a missing tcp6 means no IPv6.
     public mutating func tcpStates() -> Result<TCPStates, SourceError> {
         var states = TCPStates()

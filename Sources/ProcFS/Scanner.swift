@@ -49,6 +49,19 @@ struct Scanner {
         return true
     }
 
+    /// Skips the next token and says whether it was exactly `word` (false at the line's end).
+    mutating func skipTokenMatching(_ word: StaticString) -> Bool {
+        skipSpaces()
+        if atLineEnd { return false }
+        let start = offset
+        _ = skipToken()
+        let n = word.utf8CodeUnitCount
+        guard offset - start == n else { return false }
+        let p = word.utf8Start
+        for i in 0..<n where bytes[start + i] != p[i] { return false }
+        return true
+    }
+
     /// Reads an unsigned decimal integer after optional spaces. Nil if there is none, if it
     /// overflows, or if it runs straight into a non-separator character.
     mutating func unsigned() -> UInt64? {

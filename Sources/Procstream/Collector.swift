@@ -9,18 +9,18 @@ struct Collector {
     private var previousCPU: CPUStat?
     /// TCP states come from netlink sock_diag when the proc root is the live /proc (a captured
     /// tree has no netlink), and from /proc/net/tcp* otherwise or when netlink is refused.
-    private var sockDiag: SockDiagReader?
+    private var tcpCounter: TCPCounter?
     /// Why netlink was given up, once; nil while it works or was never tried.
     private(set) var netlinkFallbackReason: String?
 
     init(procRoot: String, netlink: Bool? = nil) {
         reader = ProcReader(root: procRoot)
         if netlink ?? (procRoot == "/proc" || procRoot == "/proc/") {
-            do { sockDiag = try SockDiagReader() } catch { netlinkFallbackReason = error.description }
+            do { tcpCounter = TCPCounter(diag: try SockDiagReader()) } catch { netlinkFallbackReason = error.description }
         }
     }
 
-    var tcpSource: String { sockDiag == nil ? "proc" : "netlink" }
+    var tcpSource: String { tcpCounter == nil ? "proc" : "netlink" }
 
     /// Takes the CPU baseline, so the first snapshot after it has a real percentage.
     mutating func prime() {
@@ -54,11 +54,11 @@ struct Collector {
         case .success(let load): snapshot.load = load
         case .failure(let error): snapshot.errors.append(error)
         }
-        var tcp = sockDiag?.tcpStates()
+        var tcp = tcpCounter?.tcpStates(reader: &reader)
         if case .failure(let error) = tcp {
             netlinkFallbackReason = error.message
-            sockDiag?.close()
-            sockDiag = nil
+            tcpCounter?.close()
+            tcpCounter = nil
             tcp = nil
         }
         switch tcp ?? reader.tcpStates() {

@@ -106,3 +106,70 @@ func parseDiag(_ bytes: [UInt8], sequence: UInt32 = 7, into states: inout TCPSta
         #expect(viaNetlink.counts[9] >= 1)
     }
 }
+
+@Suite struct TCPCounterTests {
+    @Test func snmpAndSockstatParsers() throws {
+        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs\nTcp: 1 200 120000 -1 28 16 3 0 10 4171\nUdp: InDatagrams\nUdp: 5\n"
+        #expect(try parse(snmp) { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) } == 10)
+        #expect(try parse("Tcp: CurrEstab\nTcp: -1\n") { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) } == 0)
+        for bad in ["", "Tcp: A B\nTcp: 1 2\n", "Tcp: CurrEstab\n", "Tcp: X CurrEstab\nTcp: 1\n", "Tcp: CurrEstab\nTcp: x\n"] {
+            #expect(throws: ParseError.self) { try parse(bad) { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) } }
+        }
+        let sockstat = "sockets: used 25\nTCP: inuse 1 orphan 0 tw 313 alloc 1 mem 3\nUDP: inuse 0 mem 0\n"
+        #expect(try parse(sockstat) { (b) throws(ParseError) in try Parse.sockstatTimeWait(b) } == 313)
+        for bad in ["", "TCP: inuse 1\n", "TCP: tw x\n"] {
+            #expect(throws: ParseError.self) { try parse(bad) { (b) throws(ParseError) in try Parse.sockstatTimeWait(b) } }
+        }
+    }
+
+    @Test func establishedFromTheCounter() {
+        #expect(TCPCounter.derivedEstablished(counter: 66, closeWait: 50, semantics: .includesCloseWait) == 16)
+        #expect(TCPCounter.derivedEstablished(counter: 16, closeWait: 50, semantics: .establishedOnly) == 16)
+        #expect(TCPCounter.derivedEstablished(counter: 16, closeWait: 0, semantics: .unknown) == 16)
+        #expect(TCPCounter.derivedEstablished(counter: 3, closeWait: 5, semantics: .includesCloseWait) == 0)
+    }
+
+    @Test func learnsTheKernelsCounting() {
+        #expect(TCPCounter.learn(counter: 66, established: 16, closeWait: 50) == .includesCloseWait)
+        #expect(TCPCounter.learn(counter: 16, established: 16, closeWait: 50) == .establishedOnly)
+        #expect(TCPCounter.learn(counter: 17, established: 16, closeWait: 50) == .unknown)   // moved in between
+        #expect(TCPCounter.learn(counter: 16, established: 16, closeWait: 0) == .unknown)    // nothing to tell by
+    }
+
+    @Test func liveCountsAgreeWithProcNetTCPIncludingCloseWait() throws {
+        // Our own sockets: 20 established pairs and 10 connections left in CLOSE_WAIT.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
+        listen(listener, 64)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        var open: [Int32] = []
+        defer { open.forEach { close($0) } }
+        for i in 0..<30 {
+            let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, len) } }
+            let a = accept(listener, nil, nil)
+            if i < 10 { close(c); open.append(a) } else { open.append(c); open.append(a) }   // server side left in CLOSE_WAIT
+        }
+        usleep(50_000)
+        var counter = TCPCounter(diag: try SockDiagReader())
+        defer { counter.close() }
+        var reader = ProcReader(root: "/proc")
+        var agreed = false
+        var seen: [String] = []
+        for _ in 0..<50 where !agreed {
+            let before = try reader.tcpStates().get()
+            let fast = try counter.tcpStates(reader: &reader).get()
+            let after = try reader.tcpStates().get()
+            seen.append("proc \(before.counts) fast \(fast.counts)")
+            agreed = before.counts == after.counts && fast.counts == before.counts
+            if !agreed { usleep(20_000) }
+        }
+        #expect(agreed, "\(seen.suffix(3))")
+        #expect(counter.semantics != .unknown)   // it learned from our CLOSE_WAIT sockets
+    }
+}
