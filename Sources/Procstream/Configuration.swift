@@ -70,15 +70,13 @@ public struct Configuration: Equatable, Sendable {
     """
 
     public static func parse(_ arguments: [String]) -> Result<Command, UsageError> {
+        Result { () throws(UsageError) in try parseOrThrow(arguments) }
+    }
+
+    private static func parseOrThrow(_ arguments: [String]) throws(UsageError) -> Command {
         var config = Configuration()
         var listen: [SocketAddress] = []
         var i = 0
-        func value(_ flag: String, _ inline: String?) -> Result<String, UsageError> {
-            if let inline { return .success(inline) }
-            i += 1
-            guard i < arguments.count else { return .failure(UsageError("\(flag) needs a value")) }
-            return .success(arguments[i])
-        }
         while i < arguments.count {
             let argument = arguments[i]
             var flag = argument
@@ -87,111 +85,68 @@ public struct Configuration: Equatable, Sendable {
                 flag = String(argument[..<eq])
                 inline = String(argument[argument.index(after: eq)...])
             }
+            func value() throws(UsageError) -> String {
+                if let inline { return inline }
+                i += 1
+                guard i < arguments.count else { throw UsageError("\(flag) needs a value") }
+                return arguments[i]
+            }
+            func number<T: LosslessStringConvertible & Comparable>(_ range: ClosedRange<T>, _ kind: String) throws(UsageError) -> T {
+                let text = try value()
+                guard let n = T(text), range.contains(n) else {
+                    throw UsageError("\(flag) must be \(kind) from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
+                }
+                return n
+            }
             switch flag {
             case "-h", "--help":
-                return .success(.help)
+                return .help
             case "--version":
-                return .success(.version)
+                return .version
             case "--once":
-                guard inline == nil else { return .failure(UsageError("--once takes no value")) }
+                guard inline == nil else { throw UsageError("--once takes no value") }
                 config.once = true
             case "--listen":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    switch SocketAddress.parse(text) {
-                    case .success(let address): listen.append(address)
-                    case .failure(let e): return .failure(UsageError("--listen: \(e.description)"))
-                    }
+                switch SocketAddress.parse(try value()) {
+                case .success(let address): listen.append(address)
+                case .failure(let e): throw UsageError("--listen: \(e.description)")
                 }
             case "--interval":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard let seconds = Double(text), seconds.isFinite, seconds >= 0.01, seconds <= 3600 else {
-                        return .failure(UsageError("--interval must be a number of seconds from 0.01 to 3600, got '\(text)'"))
-                    }
-                    config.intervalSeconds = seconds
-                }
+                config.intervalSeconds = try number(0.01...3600, "a number of seconds")
             case "--proc-root":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard !text.isEmpty else { return .failure(UsageError("--proc-root must not be empty")) }
-                    config.procRoot = text
-                }
+                config.procRoot = try value()
+                guard !config.procRoot.isEmpty else { throw UsageError("--proc-root must not be empty") }
             case "--max-clients":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard let n = Int(text), n >= 1, n <= 1_000_000 else {
-                        return .failure(UsageError("--max-clients must be a whole number from 1 to 1000000, got '\(text)'"))
-                    }
-                    config.maxClients = n
-                }
+                config.maxClients = try number(1...1_000_000, "a whole number")
             case "--max-connections":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard let n = Int(text), n >= 1, n <= 1_000_000 else {
-                        return .failure(UsageError("--max-connections must be a whole number from 1 to 1000000, got '\(text)'"))
-                    }
-                    config.maxConnections = n
-                }
+                config.maxConnections = try number(1...1_000_000, "a whole number")
             case "--max-queued-kib":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard let n = Int(text), n >= 16, n <= 65536 else {
-                        return .failure(UsageError("--max-queued-kib must be a whole number from 16 to 65536, got '\(text)'"))
-                    }
-                    config.maxQueuedKiB = n
-                }
+                config.maxQueuedKiB = try number(16...65536, "a whole number")
             case "--request-timeout":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard let seconds = Double(text), seconds >= 1, seconds <= 300 else {
-                        return .failure(UsageError("--request-timeout must be a number of seconds from 1 to 300, got '\(text)'"))
-                    }
-                    config.requestTimeoutSeconds = seconds
-                }
-            case "--token-file":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard !text.isEmpty else { return .failure(UsageError("--token-file must not be empty")) }
-                    config.tokenFile = text
-                }
-            case "--allow-origin":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    // An origin is scheme://host[:port]: no path, no wildcard.
-                    guard text.hasPrefix("http://") || text.hasPrefix("https://"), !text.contains("*"),
-                          !text.dropFirst(8).contains("/"), !text.hasSuffix("/") else {
-                        return .failure(UsageError("--allow-origin takes an exact origin like https://ops.example:8443, got '\(text)'"))
-                    }
-                    config.allowedOrigins.append(text)
-                }
+                config.requestTimeoutSeconds = try number(1...300, "a number of seconds")
             case "--history":
-                switch value(flag, inline) {
-                case .failure(let e): return .failure(e)
-                case .success(let text):
-                    guard let n = Int(text), n >= 1, n <= 86400 else {
-                        return .failure(UsageError("--history must be a whole number from 1 to 86400, got '\(text)'"))
-                    }
-                    config.history = n
+                config.history = try number(1...86400, "a whole number")
+            case "--token-file":
+                let path = try value()
+                guard !path.isEmpty else { throw UsageError("--token-file must not be empty") }
+                config.tokenFile = path
+            case "--allow-origin":
+                // An origin is scheme://host[:port]: no path, no wildcard.
+                let origin = try value()
+                guard origin.hasPrefix("http://") || origin.hasPrefix("https://"), !origin.contains("*"),
+                      !origin.dropFirst(8).contains("/") else {
+                    throw UsageError("--allow-origin takes an exact origin like https://ops.example:8443, got '\(origin)'")
                 }
+                config.allowedOrigins.append(origin)
             default:
-                return .failure(UsageError("unknown option '\(argument)'"))
+                throw UsageError("unknown option '\(argument)'")
             }
             i += 1
         }
         if !listen.isEmpty { config.listen = listen }
         if let m = config.maxConnections, m < config.maxClients {
-            return .failure(UsageError("--max-connections (\(m)) must be at least --max-clients (\(config.maxClients))"))
+            throw UsageError("--max-connections (\(m)) must be at least --max-clients (\(config.maxClients))")
         }
-        return .success(.run(config))
+        return .run(config)
     }
 }

@@ -25,6 +25,33 @@ func parseDiag(_ bytes: [UInt8], sequence: UInt32 = 7, into states: inout TCPSta
     return try result.get()
 }
 
+/// Loopback connections of this process: `pairs` accepted connections to a listener of our
+/// own; the client side of the first `closedClients` is closed, leaving the server side in
+/// CLOSE_WAIT. Everything is closed again when the returned object goes.
+final class LoopbackSockets {
+    private(set) var fds: [Int32] = []
+
+    init(pairs: Int, closedClients: Int = 0) {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fds.append(listener)
+        var sin = sockaddr_in()
+        sin.sin_family = sa_family_t(AF_INET)
+        sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
+        listen(listener, 64)
+        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        for i in 0..<pairs {
+            let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, len) } }
+            fds.append(accept(listener, nil, nil))
+            if i < closedClients { close(c) } else { fds.append(c) }
+        }
+    }
+
+    deinit { fds.forEach { close($0) } }
+}
+
 @Suite struct SockDiagTests {
     @Test func requestLayout() {
         let r = SockDiag.request(sequence: 0x01020304)
@@ -67,24 +94,8 @@ func parseDiag(_ bytes: [UInt8], sequence: UInt32 = 7, into states: inout TCPSta
     }
 
     @Test func liveCountMatchesProcNetTCP() throws {
-        // A few loopback connections of our own so there is something to count.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
-        listen(listener, 16)
-        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
-        var open: [Int32] = []
-        defer { open.forEach { close($0) } }
-        for _ in 0..<5 {
-            let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, len) } }
-            open.append(c)
-            open.append(accept(listener, nil, nil))
-        }
+        let sockets = LoopbackSockets(pairs: 5)   // something of our own to count
+        defer { withExtendedLifetime(sockets) {} }
         var reader = try SockDiagReader()
         defer { reader.close() }
         var proc = ProcReader(root: "/proc")
@@ -138,23 +149,8 @@ func parseDiag(_ bytes: [UInt8], sequence: UInt32 = 7, into states: inout TCPSta
 
     @Test func liveCountsAgreeWithProcNetTCPIncludingCloseWait() throws {
         // Our own sockets: 20 established pairs and 10 connections left in CLOSE_WAIT.
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(listener) }
-        var sin = sockaddr_in()
-        sin.sin_family = sa_family_t(AF_INET)
-        sin.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, len) } }
-        listen(listener, 64)
-        _ = withUnsafeMutablePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
-        var open: [Int32] = []
-        defer { open.forEach { close($0) } }
-        for i in 0..<30 {
-            let c = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, len) } }
-            let a = accept(listener, nil, nil)
-            if i < 10 { close(c); open.append(a) } else { open.append(c); open.append(a) }   // server side left in CLOSE_WAIT
-        }
+        let sockets = LoopbackSockets(pairs: 30, closedClients: 10)
+        defer { withExtendedLifetime(sockets) {} }
         usleep(50_000)
         var counter = TCPCounter(diag: try SockDiagReader())
         defer { counter.close() }
