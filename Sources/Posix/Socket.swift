@@ -59,6 +59,14 @@ public struct AddressError: Error, Equatable, CustomStringConvertible {
 }
 
 public enum Socket {
+    /// bind(2) with any sockaddr_* structure.
+    private static func bind<Address>(_ raw: CInt, _ addr: inout Address, _ address: SocketAddress) throws(SyscallError) {
+        let size = socklen_t(MemoryLayout<Address>.size)
+        _ = try check("bind(\(address))") {
+            withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(raw, $0, size) } }
+        }
+    }
+
     /// A non-blocking, close-on-exec listening socket bound to `address`.
     public static func listen(_ address: SocketAddress, backlog: CInt = 4096) throws(SyscallError) -> FileDescriptor {
         let family: CInt
@@ -78,11 +86,7 @@ public enum Socket {
                 sin.sin_family = sa_family_t(AF_INET)
                 sin.sin_port = port.bigEndian
                 inet_pton(AF_INET, host, &sin.sin_addr)
-                _ = try withUnsafePointer(to: &sin) { (p) throws(SyscallError) in
-                    try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SyscallError) in
-                        try check("bind(\(address))") { bind(raw, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                    }
-                }
+                try bind(raw, &sin, address)
             case .ipv6(let host, let port):
                 _ = try check("setsockopt(SO_REUSEADDR)") { setsockopt(raw, SOL_SOCKET, SO_REUSEADDR, &one, 4) }
                 _ = try check("setsockopt(IPV6_V6ONLY)") { setsockopt(raw, CInt(IPPROTO_IPV6), IPV6_V6ONLY, &one, 4) }
@@ -90,11 +94,7 @@ public enum Socket {
                 sin6.sin6_family = sa_family_t(AF_INET6)
                 sin6.sin6_port = port.bigEndian
                 inet_pton(AF_INET6, host, &sin6.sin6_addr)
-                _ = try withUnsafePointer(to: &sin6) { (p) throws(SyscallError) in
-                    try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SyscallError) in
-                        try check("bind(\(address))") { bind(raw, sa, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-                    }
-                }
+                try bind(raw, &sin6, address)
             case .unix(let path):
                 // A stale socket file from a previous run would make bind fail with EADDRINUSE.
                 var st = stat()
@@ -106,11 +106,7 @@ public enum Socket {
                     dst.copyBytes(from: bytes)
                     dst[bytes.count] = 0
                 }
-                _ = try withUnsafePointer(to: &sun) { (p) throws(SyscallError) in
-                    try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SyscallError) in
-                        try check("bind(\(address))") { bind(raw, sa, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-                    }
-                }
+                try bind(raw, &sun, address)
             }
             _ = try check("listen(\(address))") { Glibc.listen(raw, backlog) }
         } catch {
