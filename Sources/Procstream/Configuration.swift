@@ -6,6 +6,8 @@ public struct Configuration: Equatable, Sendable {
     public static let version = "0.1.0"
 
     public var listen: [SocketAddress] = [.ipv4(host: "127.0.0.1", port: 9490)]
+    /// Whether --listen was given (systemd-passed sockets then override it: worth a word).
+    public var listenGiven: Bool { listen != Configuration().listen }
     public var intervalSeconds: Double = 1
     public var procRoot = "/proc"
     public var maxClients = 1024

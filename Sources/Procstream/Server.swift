@@ -83,7 +83,10 @@ public final class Server {
     public init(config: Configuration) throws {
         self.config = config
         signals = try SignalFD.create([SIGTERM, SIGINT, SIGHUP])
-        ProcessInfo.raiseDescriptorLimit()
+        let descriptors = ProcessInfo.raiseDescriptorLimit()
+        if descriptors < config.connectionLimit + 64 {
+            Log.warning("descriptor limit \(descriptors) is below --max-connections (\(config.connectionLimit)) plus what the daemon needs; raise LimitNOFILE= or lower --max-connections")
+        }
         epoll = try Epoll(capacity: 1024)
         tickTimer = try TimerFD.create()
         housekeepingTimer = try TimerFD.create()
@@ -113,7 +116,7 @@ public final class Server {
         } else {
             listeners = passed.filter { Socket.isListeningStream($0) }
             for fd in listeners { try fd.setNonBlocking() }
-            Log.info("using \(listeners.count) listening socket(s) from systemd; --listen ignored")
+            Log.info("using \(listeners.count) listening socket(s) from systemd\(config.listenGiven ? "; --listen ignored" : "")")
             if listeners.isEmpty { throw SyscallError("sd_listen_fds: no listening stream socket passed", EINVAL) }
         }
 
@@ -134,7 +137,7 @@ public final class Server {
     static func readToken(_ path: String) throws -> [UInt8] {
         let buffer = ReadBuffer(capacity: 4096)
         do { try Files.read(path: path, into: buffer, limit: 4096) } catch {
-            throw SyscallError("--token-file \(path): \(error.description)", error.code)
+            throw SyscallError("--token-file \(path): \(error.call)", error.code)
         }
         var token = Array(buffer.bytes.prefix { $0 != 0x0a && $0 != 0x0d })
         while let last = token.last, last == 0x20 || last == 0x09 { token.removeLast() }
