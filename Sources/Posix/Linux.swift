@@ -174,8 +174,6 @@ public enum ProcessInfo {
         return String(cString: value)
     }
 
-    public static func unsetEnvironment(_ name: String) { unsetenv(name) }
-
     public static func hostname() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, 255) == 0 else { return "localhost" }

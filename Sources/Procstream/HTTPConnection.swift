@@ -128,6 +128,24 @@ struct OutputQueue {
         return true
     }
 
+    /// One gathered send of the pending bytes followed by `more` (`body` gets both and returns
+    /// how many bytes it sent across them); whatever of `more` was not sent is queued. False,
+    /// with nothing queued, when that would exceed the limit.
+    mutating func send(appending more: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Int) -> Bool {
+        let s = start
+        let pending = count
+        let sent = bytes.withUnsafeBytes { queued in
+            more.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: queued[s...]), $0) }
+        }
+        if sent >= pending {
+            bytes = []
+            start = 0
+            return append(more[min(more.count, sent - pending)...])
+        }
+        start += sent
+        return append(more)
+    }
+
     /// Calls `body` with the pending bytes; it returns how many were sent.
     mutating func drain(_ body: (UnsafeRawBufferPointer) -> Int) {
         guard !isEmpty else { return }

@@ -494,8 +494,18 @@ public final class Server {
     /// Sends now what the socket takes; queues the rest (bounded); drops the client past the bound.
     private func write(_ connection: Connection, _ bytes: [UInt8]) {
         if !connection.output.isEmpty {
-            if !connection.output.append(bytes) { dropSlow(connection); return }
-            sendQueued(connection)
+            var failed = false
+            let queued = connection.output.send(appending: bytes) { pending, more in
+                switch try? Socket.send(connection.fd, pending, more) {
+                case .done(let n): return n
+                case .wouldBlock: return 0
+                case nil: failed = true; return 0
+                }
+            }
+            if failed { close(connection); return }
+            if !queued { dropSlow(connection); return }
+            if connection.output.isEmpty && connection.closeWhenFlushed { close(connection); return }
+            watchWritable(connection, !connection.output.isEmpty)
             return
         }
         let result: IOResult<Int>

@@ -191,4 +191,21 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(q.isEmpty)
         #expect(q.bytes.capacity == 0)          // memory of a burst is released
     }
+
+    @Test func gatheredSendQueuesOnlyTheRest() {
+        var q = OutputQueue(limit: 10)
+        _ = q.append([1, 2, 3])
+        var seen: ([UInt8], [UInt8]) = ([], [])
+        // Sent all that was queued and one byte of the new: the other two are queued.
+        #expect(q.send(appending: [4, 5, 6]) { a, b in seen = (Array(a), Array(b)); return 4 })
+        #expect(seen.0 == [1, 2, 3] && seen.1 == [4, 5, 6])
+        q.drain { b in seen.0 = Array(b); return 0 }
+        #expect(seen.0 == [5, 6])
+        // Sent part of the queue only: all of the new is queued after it.
+        #expect(q.send(appending: [7]) { _, _ in 1 })
+        q.drain { b in seen.0 = Array(b); return 0 }
+        #expect(seen.0 == [6, 7])
+        // Over the limit: refused.
+        #expect(!q.send(appending: Array(repeating: 0, count: 20)) { _, _ in 0 })
+    }
 }
