@@ -55,6 +55,9 @@ public struct RequestParser: Sendable {
     public mutating func parse(_ buffer: UnsafeRawBufferPointer) -> ParseResult {
         var i = checked
         while i < buffer.count {
+            // Byte i is the (i+1)th of the head: one past the limit is refused before anything
+            // else, so a head of exactly maxHeadBytes still completes and one more never does.
+            if i >= limits.maxHeadBytes { return .invalid(lines == 0 ? .uriTooLong : .headersTooLarge) }
             let b = buffer[i]
             if b == UInt8(ascii: "\n") {
                 let end = (i > lineStart && buffer[i - 1] == UInt8(ascii: "\r")) ? i - 1 : i
@@ -86,9 +89,6 @@ public struct RequestParser: Sendable {
                 return .invalid(.badRequest("non-ASCII byte in request line"))
             }
             i += 1
-            if i > limits.maxHeadBytes {
-                return .invalid(lines == 0 ? .uriTooLong : .headersTooLarge)
-            }
         }
         checked = i
         return .incomplete

@@ -62,7 +62,8 @@ public enum SockDiag {
             case nlmsgDone:
                 return .done
             case nlmsgError:
-                let code = length >= 20 ? -bytes.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self).littleEndian : 0
+                // nlmsgerr.error is -errno; wrapping negation, as a hostile Int32.min must not trap.
+                let code = length >= 20 ? 0 &- bytes.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self).littleEndian : 0
                 throw Failure.kernel(code)
             case tcpDiagGetSock:
                 guard length >= 16 + 2 else { throw fail("short inet_diag_msg") }

@@ -140,6 +140,14 @@ let validRequests: [String] = [
         let exact = "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 64 - 32) + "\r\n\r\n"
         #expect(exact.utf8.count == 64)
         if case .complete = parseOnce(Array(exact.utf8), limits: limits) {} else { Issue.record("64 bytes should pass") }
+        // One byte more is refused, whether it completes the head or is a CR still waiting for
+        // its LF (both found by the fuzzer: the check used to run after the final LF).
+        let over = "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 64 - 31) + "\r\n\r\n"
+        #expect(parseOnce(Array(over.utf8), limits: limits) == .invalid(.headersTooLarge))
+        #expect(parseByteByByte(Array(over.utf8), limits: limits) == .invalid(.headersTooLarge))
+        let pendingCR = Array(("GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 64 - 28) + "\r").utf8)
+        #expect(pendingCR.count == 65)
+        #expect(parseOnce(pendingCR, limits: limits) == .invalid(.headersTooLarge))
     }
 
     @Test func headerCountLimit() {

@@ -78,6 +78,9 @@ final class LoopbackSockets {
         var states = TCPStates()
         let error = message(type: 2, sequence: 7, payload: withUnsafeBytes(of: Int32(-1).littleEndian) { Array($0) } + [UInt8](repeating: 0, count: 16))
         #expect(throws: SockDiag.Failure.kernel(1)) { _ = try parseDiag(error, into: &states) }
+        // A hostile error value of Int32.min must not trap on negation (found by the fuzzer).
+        let hostile = message(type: 2, sequence: 7, payload: [0, 0, 0, 0x80])
+        #expect(throws: SockDiag.Failure.kernel(Int32.min)) { _ = try parseDiag(hostile, into: &states) }
     }
 
     @Test(arguments: [

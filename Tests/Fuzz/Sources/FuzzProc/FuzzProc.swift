@@ -1,15 +1,16 @@
 // libFuzzer target for the /proc parsers (Sources/ProcFS/Parsers.swift) and the sock_diag reply
 // parser (Sources/ProcFS/SockDiag.swift).
 //
-// Input layout: the first byte selects the parser (value % 6), the rest is the file or datagram:
+// Input layout: the first byte selects the parser (value % 8), the rest is the file or datagram:
 //   0 /proc/stat   1 /proc/meminfo   2 /proc/loadavg   3 /proc/uptime   4 /proc/net/tcp{,6}
-//   5 a NETLINK_SOCK_DIAG reply datagram (sequence number 7)
+//   5 a NETLINK_SOCK_DIAG reply datagram (sequence number 7)   6 /proc/net/snmp
+//   7 /proc/net/sockstat
 // Parsers may throw on anything, but must not crash, and what they return must be sane; the
 // fuzzer traps (a crash for libFuzzer) when an invariant fails.
 import ProcFS
 
 enum Selector: UInt8, CaseIterable {
-    case stat, meminfo, loadavg, uptime, netTCP, sockDiag
+    case stat, meminfo, loadavg, uptime, netTCP, sockDiag, snmp, sockstat
 }
 
 /// The sequence number the sock_diag seeds carry.
@@ -27,6 +28,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .uptime: fuzzUptime(bytes)
     case .netTCP: fuzzNetTCP(bytes)
     case .sockDiag: fuzzSockDiag(bytes)
+    case .snmp: fuzzSnmp(bytes)
+    case .sockstat: fuzzSockstat(bytes)
     }
     return 0
 }
@@ -112,6 +115,24 @@ func fuzzUptime(_ bytes: UnsafeRawBufferPointer) {
     }
 }
 
+// MARK: /proc/net/snmp, /proc/net/sockstat
+
+func fuzzSnmp(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        _ = try Parse.snmpCurrEstab(bytes)
+    } catch {
+        checkError(error, bytes, file: "net/snmp")
+    }
+}
+
+func fuzzSockstat(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        _ = try Parse.sockstatTimeWait(bytes)
+    } catch {
+        checkError(error, bytes, file: "net/sockstat")
+    }
+}
+
 // MARK: /proc/net/tcp
 
 /// Rows the parser must count if it accepts the file: every line after the header with
@@ -177,6 +198,8 @@ func fuzzSockDiag(_ bytes: UnsafeRawBufferPointer) {
         let counted = states.counts.reduce(0, +)
         let expected = socketMessages(bytes)
         require(counted == expected, "counted \(counted) sockets, datagram has \(expected) (\(progress))")
+        require(states.finWait2MiniSockets <= states.counts[4],
+                "\(states.finWait2MiniSockets) FIN_WAIT2 mini-sockets of \(states.counts[4]) FIN_WAIT2 sockets")
     } catch {
         _ = error.description
     }
