@@ -10,7 +10,8 @@ timeout, daemon alive.
 Phase 2 (a daemon under a 64-descriptor limit): flooded with connections, it keeps serving the
 subscriber it has, and accepts again once descriptors free up.
 
-Usage: soak.py [PROCSTREAMD] ; prints PASS/FAIL lines and 'N passed, M failed'.
+Usage: soak.py [PROCSTREAMD] ; prints PASS/FAIL lines and 'N passed, M failed'. Give it a
+release build (CI uses the packaged binary): timing is the product's, not a debug build's.
 """
 import asyncio
 import os
@@ -287,7 +288,7 @@ async def phase1():
               f"sockets {fds0} -> {fds1}; slow heads cut after {min(cut_after, default=0):.1f}-{max(cut_after, default=0):.1f} s "
               f"({len(cut_after)}/200); churn ok {counts['ok']} err {counts['err']}; malformed statuses "
               f"{sorted(set(statuses))}", flush=True)
-        check("live subscriber's worst gap within one interval + 250 ms", worst <= INTERVAL + 0.25, f"{worst * 1000:.0f} ms")
+        check("live subscriber's worst gap within one interval + 100 ms", worst <= INTERVAL + 0.1, f"{worst * 1000:.0f} ms")
         # Predicted bound: every stuck subscriber can hold --max-queued-kib of queue in our memory,
         # plus the 200 slow heads at most 8 KiB each, plus allocator slack.
         bound = 300 * QUEUED_KIB + 200 * 8 + 8 * 1024
@@ -350,7 +351,7 @@ async def phase2():
         print(f"figures: 64-fd daemon flooded with {len(flood)} connections; live subscriber got {events_during} events "
               f"in 2 s of flood, worst gap {max(gaps, default=0) * 1000:.0f} ms", flush=True)
         check("under fd exhaustion the live subscriber keeps its events",
-              events_during >= 0.75 * 2 / INTERVAL and max(gaps, default=9) <= INTERVAL + 0.25)
+              events_during >= 0.75 * 2 / INTERVAL and max(gaps, default=9) <= INTERVAL + 0.1)
         check("fd exhaustion logged, not spun on", "not accepting for now" in log and log.count("not accepting for now") < 20)
         check("accepts again once descriptors free up", served)
         check("daemon survived", alive)
