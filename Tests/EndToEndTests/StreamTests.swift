@@ -22,6 +22,8 @@ import Testing
         #expect(head.headers["connection"] == "keep-alive")
         #expect(head.headers["x-accel-buffering"] == "no")
         #expect(parseEvents(client.text).retry == 2000)
+        // The very first event already has a real CPU percentage (a baseline is taken before it).
+        #expect(parseEvents(client.text).events.first?.json?["cpu"] is Double)
 
         client.read(until: { parseEvents($0).events.count >= 5 }, timeout: 4.6)
         let events = parseEvents(client.text).events
@@ -146,5 +148,22 @@ import Testing
         client.send("GET /snapshot HTTP/1.0\r\n\r\n")
         #expect(client.readToEOF(timeout: 2))
         #expect(responseHead(client.text)?.status == 200)
+    }
+}
+
+/// On its own so its 15 s of waiting overlaps the other suites.
+@Suite struct HeartbeatTests {
+    @Test func heartbeatCommentWhenNothingElseWasSentFor15Seconds() throws {
+        // Ticks every 20 s: between them, a ": keepalive" comment must come at about 15 s.
+        let daemon = try Daemon(["--interval", "20"])
+        defer { daemon.stop() }
+        let client = try Client(port: daemon.port)
+        client.send("GET /events HTTP/1.1\r\nHost: h\r\n\r\n")
+        client.read(until: { parseEvents($0).events.count >= 1 }, timeout: 2)
+        let start = Date()
+        client.read(until: { parseEvents($0).comments.contains("keepalive") }, timeout: 18)
+        let after = Date().timeIntervalSince(start)
+        #expect(parseEvents(client.text).comments.contains("keepalive"))
+        #expect(after > 12 && after < 17.5, "keepalive after \(after) s")
     }
 }
