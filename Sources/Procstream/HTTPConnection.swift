@@ -9,8 +9,9 @@ struct HTTPConnection {
         case awaitingRequest(deadline: UInt64)
         /// Subscribed to the event stream: further input is discarded.
         case streaming
-        /// Finished: nothing more is read; the server closes once output is flushed.
-        case closing
+        /// Finished: nothing more is read; the server closes once output is flushed, or at
+        /// `deadline` if the client will not take it.
+        case closing(deadline: UInt64)
     }
 
     enum Action: Equatable {
@@ -54,7 +55,7 @@ struct HTTPConnection {
             case .incomplete:
                 return actions
             case .invalid(let error):
-                state = .closing
+                state = .closing(deadline: now + headTimeoutNanos)
                 input = []
                 actions.append(.send(Response.error(error.status, message(error))))
                 actions.append(.closeAfterFlush)
@@ -67,7 +68,7 @@ struct HTTPConnection {
                     if keepAlive {
                         state = .awaitingRequest(deadline: now + headTimeoutNanos)
                     } else {
-                        state = .closing
+                        state = .closing(deadline: now + headTimeoutNanos)
                         input = []
                         actions.append(.closeAfterFlush)
                     }
@@ -83,19 +84,26 @@ struct HTTPConnection {
 
     /// The peer closed its side.
     mutating func peerClosed() -> [Action] {
-        state = .closing
+        state = .closing(deadline: 0)
         input = []
         return [.close]
     }
 
     /// The clock moved on: a head that has not arrived by its deadline is cut off (408 if the
-    /// client had started one, silently if the connection was idle).
+    /// client had started one, silently if the connection was idle), and a final response the
+    /// client has not taken by its deadline is abandoned.
     mutating func tick(now: UInt64) -> [Action] {
-        guard case .awaitingRequest(let deadline) = state, now >= deadline else { return [] }
-        state = .closing
-        defer { input = [] }
-        if input.isEmpty { return [.close] }
-        return [.send(Response.error(.requestTimeout, "request head not received in time")), .closeAfterFlush]
+        switch state {
+        case .awaitingRequest(let deadline) where now >= deadline:
+            state = .closing(deadline: now + headTimeoutNanos)
+            defer { input = [] }
+            if input.isEmpty { return [.close] }
+            return [.send(Response.error(.requestTimeout, "request head not received in time")), .closeAfterFlush]
+        case .closing(let deadline) where now >= deadline:
+            return [.close]
+        default:
+            return []
+        }
     }
 
     private func message(_ error: RequestError) -> String {

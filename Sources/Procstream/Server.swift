@@ -257,10 +257,8 @@ public final class Server {
     }
 
     private func housekeeping(now: UInt64) {
-        for case let connection? in connections {
-            if case .awaitingRequest = connection.machine.state {
-                perform(connection.machine.tick(now: now), on: connection)
-            }
+        for case let connection? in connections where connection.subscriberIndex < 0 {
+            perform(connection.machine.tick(now: now), on: connection)   // head and flush deadlines
         }
         if now - lastBroadcastNanos >= Self.heartbeatNanos {
             broadcast(SSE.comment("keepalive"), now: now)

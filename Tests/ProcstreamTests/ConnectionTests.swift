@@ -117,9 +117,14 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(text(r).hasPrefix("HTTP/1.1 505 HTTP Version Not Supported\r\n"))
         #expect(text(r).contains("Connection: close"))
         #expect(actions.last == .closeAfterFlush)
-        #expect(c.state == .closing)
+        #expect(c.state == .closing(deadline: 1 + c.headTimeoutNanos))
         let r5 = c.received(Array("GET / HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 2, route: route)
         #expect(r5.isEmpty)
+        // A client that never takes the error response is let go at the deadline.
+        let early = c.tick(now: c.headTimeoutNanos)
+        #expect(early.isEmpty)
+        let late = c.tick(now: 1 + c.headTimeoutNanos)
+        #expect(late == [.close])
     }
 
     @Test func oversizedHeadIs431() {
@@ -145,8 +150,10 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         guard case .send(let r) = actions.first else { Issue.record(); return }
         #expect(text(r).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
         #expect(actions.last == .closeAfterFlush)
-        let r7 = c.tick(now: 20)
+        let r7 = c.tick(now: 19)
         #expect(r7.isEmpty)
+        let r7b = c.tick(now: 20)       // the 408 was not taken either: let go
+        #expect(r7b == [.close])
     }
 
     @Test func idleKeepAliveTimesOutSilently() {
@@ -162,7 +169,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         var c = HTTPConnection(now: 0)
         let r10 = c.peerClosed()
         #expect(r10 == [.close])
-        #expect(c.state == .closing)
+        #expect(c.state == .closing(deadline: 0))
     }
 }
 
