@@ -105,6 +105,17 @@ final class Daemon: @unchecked Sendable {
     deinit { if process.isRunning { kill(pid, SIGKILL); process.waitUntilExit() } }
 }
 
+func unixAddress(_ path: String) -> sockaddr_un {
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { dst in
+        let bytes = Array(path.utf8)
+        dst.copyBytes(from: bytes)
+        dst[bytes.count] = 0
+    }
+    return addr
+}
+
 /// A blocking loopback TCP client with deadlines, for speaking raw HTTP to the daemon.
 final class Client {
     let fd: Int32
@@ -112,13 +123,7 @@ final class Client {
 
     init(unixPath: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            let bytes = Array(unixPath.utf8)
-            dst.copyBytes(from: bytes)
-            dst[bytes.count] = 0
-        }
+        var addr = unixAddress(unixPath)
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         if rc != 0 { Glibc.close(fd); throw TestError("connect to \(unixPath) failed: errno \(errno)") }
     }

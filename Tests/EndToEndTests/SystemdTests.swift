@@ -12,13 +12,7 @@ final class NotifySocket {
     init() throws {
         path = "/tmp/procstream-notify-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { dst in
-            let bytes = Array(path.utf8)
-            dst.copyBytes(from: bytes)
-            dst[bytes.count] = 0
-        }
+        var addr = unixAddress(path)
         let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         if rc != 0 { throw TestError("bind notify socket: errno \(errno)") }
     }
