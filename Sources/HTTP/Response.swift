@@ -41,13 +41,16 @@ public enum Response {
         full(status, body: Array("\(status.code) \(status.reason): \(message)\n".utf8), keepAlive: keepAlive, headers: headers)
     }
 
-    /// The head of an unbounded `text/event-stream` response; the body ends when the connection
-    /// closes.
-    public static func eventStreamHead(headers: [(String, String)] = []) -> [UInt8] {
+    /// The head of an unbounded `text/event-stream` response. HTTP/1.1 streams are chunked
+    /// (RFC 9112 §7.1), so every client knows where the body ends: a clean end is the last
+    /// chunk, a truncated one is not. HTTP/1.0 has no chunked coding: its body is delimited by
+    /// the close (§6.3), so it says `Connection: close`.
+    public static func eventStreamHead(chunked: Bool, headers: [(String, String)] = []) -> [UInt8] {
         var out = statusLine(.ok)
         field(&out, "Content-Type", "text/event-stream")
         field(&out, "Cache-Control", "no-cache")
-        field(&out, "Connection", "keep-alive")
+        if chunked { field(&out, "Transfer-Encoding", "chunked") }
+        field(&out, "Connection", chunked ? "keep-alive" : "close")
         field(&out, "X-Accel-Buffering", "no")
         for (name, value) in headers { field(&out, name, value) }
         out.append(contentsOf: "\r\n".utf8)

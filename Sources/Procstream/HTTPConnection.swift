@@ -9,16 +9,23 @@ struct HTTPConnection {
         case awaitingRequest(deadline: UInt64)
         /// Subscribed to the event stream: further input is discarded.
         case streaming
-        /// Finished: nothing more is read; the server closes once output is flushed, or at
-        /// `deadline` if the client will not take it.
+        /// Finished: requests are no longer parsed; once output is flushed the connection
+        /// lingers, or it is closed at `deadline` if the client will not take it.
         case closing(deadline: UInt64)
+        /// The final response is sent and our side shut down (FIN): what the client still
+        /// sends is read and dropped until it closes, `deadline` passes, or `lingerByteLimit`
+        /// is read. Closing with unread input would send an RST, which can destroy the
+        /// response in flight (nginx's lingering close).
+        case lingering(deadline: UInt64, discarded: Int)
     }
 
     enum Action: Equatable {
         case send([UInt8])
-        case subscribe(lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header])
-        /// Close once everything queued has been sent.
+        case subscribe(lastEventID: UInt64?, replay: Int, chunked: Bool, headers: [RequestHead.Header])
+        /// Once everything queued has been sent, call `flushed(now:)`.
         case closeAfterFlush
+        /// Shut down the write side (the client reads EOF after the response).
+        case shutdownWrite
         /// Close now (the peer is gone or timed out with nothing to say).
         case close
     }
@@ -27,6 +34,8 @@ struct HTTPConnection {
     private(set) var input: [UInt8] = []
     private var parser: RequestParser
     let headTimeoutNanos: UInt64
+    static let lingerNanos: UInt64 = 2_000_000_000
+    static let lingerByteLimit = 1 << 20
 
     init(now: UInt64, limits: RequestLimits = RequestLimits(), headTimeoutNanos: UInt64 = 10_000_000_000) {
         self.headTimeoutNanos = headTimeoutNanos
@@ -40,7 +49,7 @@ struct HTTPConnection {
     var readBudget: Int {
         switch state {
         case .awaitingRequest: return max(0, parser.limits.maxHeadBytes + 1 - input.count)
-        case .streaming, .closing: return 0
+        case .streaming, .closing, .lingering: return 0
         }
     }
 
@@ -72,14 +81,38 @@ struct HTTPConnection {
                         input = []
                         actions.append(.closeAfterFlush)
                     }
-                case .subscribe(let lastEventID, let replay, let headers):
+                case .subscribe(let lastEventID, let replay, let chunked, let headers):
                     state = .streaming
                     input = []
-                    actions.append(.subscribe(lastEventID: lastEventID, replay: replay, headers: headers))
+                    actions.append(.subscribe(lastEventID: lastEventID, replay: replay, chunked: chunked, headers: headers))
                 }
             }
         }
         return actions
+    }
+
+    /// Input that arrived when no request is read any more (a subscriber's, or after a final
+    /// response): dropped, but a lingering connection stops draining past its byte limit.
+    mutating func discarded(_ count: Int) -> [Action] {
+        guard case .lingering(let deadline, let discarded) = state else { return [] }
+        if discarded + count > Self.lingerByteLimit { return [.close] }
+        state = .lingering(deadline: deadline, discarded: discarded + count)
+        return []
+    }
+
+    /// Refused before any request was read (over the connection limit): send `response`, then
+    /// linger like any other final response.
+    mutating func refuse(_ response: [UInt8], now: UInt64) -> [Action] {
+        state = .closing(deadline: now + headTimeoutNanos)
+        input = []
+        return [.send(response), .closeAfterFlush]
+    }
+
+    /// The final response has left: half-close and linger.
+    mutating func flushed(now: UInt64) -> [Action] {
+        guard case .closing = state else { return [] }
+        state = .lingering(deadline: now + Self.lingerNanos, discarded: 0)
+        return [.shutdownWrite]
     }
 
     /// The peer closed its side.
@@ -90,8 +123,8 @@ struct HTTPConnection {
     }
 
     /// The clock moved on: a head that has not arrived by its deadline is cut off (408 if the
-    /// client had started one, silently if the connection was idle), and a final response the
-    /// client has not taken by its deadline is abandoned.
+    /// client had started one, silently if the connection was idle), a final response the
+    /// client has not taken by its deadline is abandoned, and lingering ends.
     mutating func tick(now: UInt64) -> [Action] {
         switch state {
         case .awaitingRequest(let deadline) where now >= deadline:
@@ -99,7 +132,7 @@ struct HTTPConnection {
             defer { input = [] }
             if input.isEmpty { return [.close] }
             return [.send(Response.error(.requestTimeout, "request head not received in time")), .closeAfterFlush]
-        case .closing(let deadline) where now >= deadline:
+        case .closing(let deadline) where now >= deadline, .lingering(let deadline, _) where now >= deadline:
             return [.close]
         default:
             return []

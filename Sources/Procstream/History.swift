@@ -1,9 +1,12 @@
-/// The last N `metrics` events, as sent (already framed), with their consecutive ids. New
+import HTTP
+
+/// The last N `metrics` events, as sent (already framed, in both stream framings), with their
+/// consecutive ids. New
 /// subscribers replay from it; reconnecting ones resume from it with Last-Event-ID. Memory is
 /// bounded by `capacity` events.
 struct History {
     let capacity: Int
-    private var frames: [[UInt8]] = []
+    private var frames: [StreamBytes] = []
     /// Index in `frames` of the oldest event once the ring is full.
     private var head = 0
     /// Id of the oldest event held.
@@ -17,11 +20,11 @@ struct History {
 
     var count: Int { frames.count }
     var newestID: UInt64? { frames.isEmpty ? nil : oldestID + UInt64(frames.count) - 1 }
-    var byteCount: Int { frames.reduce(0) { $0 + $1.count } }
+    var byteCount: Int { frames.reduce(0) { $0 + $1.plain.count + $1.chunk.count } }
 
     /// Appends the event with id `newestID + 1` (or any id when empty), evicting the oldest
     /// when full.
-    mutating func append(id: UInt64, frame: [UInt8]) {
+    mutating func append(id: UInt64, frame: StreamBytes) {
         if let newest = newestID, id != newest + 1 {
             // Ids are consecutive by construction; anything else starts the ring over.
             frames.removeAll(keepingCapacity: true)
@@ -38,7 +41,7 @@ struct History {
     }
 
     /// The framed event with this id, if still held.
-    func frame(id: UInt64) -> [UInt8]? {
+    func frame(id: UInt64) -> StreamBytes? {
         guard let newest = newestID, id >= oldestID, id <= newest else { return nil }
         return frames[(head + Int(id - oldestID)) % frames.count]
     }

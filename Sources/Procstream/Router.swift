@@ -10,10 +10,11 @@ struct AccessPolicy: Equatable {
     static let cookieName = "procstream_token"
 
     /// Constant-time comparison: the time taken depends on the expected token's length only,
-    /// never on where a guess first differs.
+    /// never on where a guess first differs. The lengths are compared whole (folding their
+    /// difference into a byte would let 256 extra characters pass).
     static func matches(_ presented: Substring, _ expected: [UInt8]) -> Bool {
         let given = Array(presented.utf8)
-        var difference = UInt8(truncatingIfNeeded: given.count ^ expected.count)
+        var difference: UInt8 = given.count == expected.count ? 0 : 1
         for i in 0..<expected.count {
             difference |= expected[i] ^ (i < given.count ? given[i] : 0)
         }
@@ -57,9 +58,9 @@ enum Reply: Equatable {
     /// A whole response; the connection stays open afterwards only if `keepAlive`.
     case respond([UInt8], keepAlive: Bool)
     /// Start an event stream for this connection: resume after `lastEventID`, or replay the
-    /// `replay` most recent events first (at least the latest). `headers` go on the stream's
-    /// response head (CORS).
-    case subscribe(lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header] = [])
+    /// `replay` most recent events first (at least the latest). `chunked`: HTTP/1.1 chunked
+    /// body (false: HTTP/1.0, close-delimited). `headers` go on the stream's response head (CORS).
+    case subscribe(lastEventID: UInt64?, replay: Int, chunked: Bool = true, headers: [RequestHead.Header] = [])
 }
 
 enum Router {
@@ -118,7 +119,7 @@ enum Router {
                     let fromHeader = request.header("Last-Event-ID").flatMap { UInt64($0) }
                     let fromQuery = request.queryParameter("last_event_id").flatMap { UInt64($0) }
                     return .subscribe(lastEventID: fromHeader ?? fromQuery, replay: replayCount(request),
-                                      headers: cors.map { RequestHead.Header($0.0, $0.1) })
+                                      chunked: request.minorVersion >= 1, headers: cors.map { RequestHead.Header($0.0, $0.1) })
                 }
             }
         case "/":

@@ -13,7 +13,12 @@ final class Connection {
     /// Position in `Server.subscribers`, or -1.
     var subscriberIndex = -1
     var watchingWritable = false
+    /// The final response is queued: once it has left, the connection lingers and closes.
     var closeWhenFlushed = false
+    /// HTTP/1.1 subscribers get a chunked stream, HTTP/1.0 ones a close-delimited one.
+    var chunked = true
+    /// Answered 503 over the connection limit: not counted among the open connections.
+    var refused = false
     /// While catching up from history: the id of the next event to send. Live events skip a
     /// replaying subscriber; the replay reaches them through the ring, in order.
     var replayNext: UInt64?
@@ -33,10 +38,18 @@ public final class Server {
 
     static let heartbeatNanos: UInt64 = 15_000_000_000
     static let readChunk = 4096
-    /// A replaying subscriber is fed from history only while less than this is queued, so a
-    /// large --history never piles up in one client's queue.
-    static let replayWatermark = 64 * 1024
     static let subscriberSendBuffer: CInt = 64 * 1024
+    /// Connections refused over --max-connections that may linger at once; past it they are
+    /// closed right after the 503.
+    static let maxLingeringRefused = 64
+    static let keepalive = StreamBytes(SSE.comment("keepalive"))
+    static let goodbye = StreamBytes(SSE.comment("procstreamd is shutting down"))
+
+    /// A replaying subscriber is fed from history only while its queue plus the next frame
+    /// stays within this: half the queue bound (at most 64 KiB), so replay alone can never
+    /// push a client over --max-queued-kib and get it dropped, and a large --history never
+    /// piles up in one client's queue.
+    let replayWatermark: Int
 
     let config: Configuration
     private let epoll: Epoll
@@ -51,6 +64,7 @@ public final class Server {
 
     private var connections: [Connection?] = []
     private var openConnections = 0
+    private var lingeringRefused = 0
     private var refusedConnections = 0
     private let access: AccessPolicy
     private var subscribers: [Connection] = []
@@ -61,9 +75,9 @@ public final class Server {
     private let identity: Identity
     private var nextEventID: UInt64
     /// The latest tick's events (metrics and any error events), as sent to every subscriber.
-    private var latestEvents: [UInt8] = []
+    private var latestEvents = StreamBytes.empty
     /// The latest tick's error events alone (sent to a subscriber once its replay is done).
-    private var latestErrorEvents: [UInt8] = []
+    private var latestErrorEvents = StreamBytes.empty
     private var history: History
     private var latestJSON: [UInt8] = []
     private var loggedNetlinkFallback = false
@@ -78,10 +92,12 @@ public final class Server {
     private var running = true
     private var scratch: [UInt8] = []
 
-    /// Binds (or takes from systemd) the listeners and sets up timers and signals. Signals must
-    /// already be blocked: `SignalFD.create` is called here, first thing.
+    /// Binds (or takes from systemd) the listeners and sets up timers and signals. It blocks
+    /// SIGTERM, SIGINT and SIGHUP itself (`SignalFD.create`, first thing), for the calling
+    /// thread: create the server before starting any other thread.
     public init(config: Configuration) throws {
         self.config = config
+        replayWatermark = min(64 * 1024, config.maxQueuedKiB * 1024 / 2)
         signals = try SignalFD.create([SIGTERM, SIGINT, SIGHUP])
         let descriptors = ProcessInfo.raiseDescriptorLimit()
         if descriptors < config.connectionLimit + 64 {
@@ -217,12 +233,14 @@ public final class Server {
         var metrics: [UInt8] = []
         metrics.reserveCapacity(latestJSON.count + 64)
         SSE.appendEvent(to: &metrics, id: String(id), event: "metrics", data: latestJSON)
-        history.append(id: id, frame: metrics)
-        latestErrorEvents.removeAll(keepingCapacity: true)
+        history.append(id: id, frame: StreamBytes(metrics))
+        var errors: [UInt8] = []
         for error in snapshot.errors {
-            SSE.appendEvent(to: &latestErrorEvents, event: "error", data: error.json())
+            SSE.appendEvent(to: &errors, event: "error", data: error.json())
         }
-        latestEvents = metrics + latestErrorEvents
+        latestErrorEvents = StreamBytes(errors)
+        // One chunk for the whole tick: metrics and its error events arrive together.
+        latestEvents = StreamBytes(metrics + errors)
         if let reason = collector.netlinkFallbackReason, !loggedNetlinkFallback {
             Log.warning("counting TCP sockets from /proc/net/tcp: netlink sock_diag unavailable (\(reason))")
             loggedNetlinkFallback = true
@@ -245,7 +263,7 @@ public final class Server {
         failingSources = failing
     }
 
-    private func broadcast(_ bytes: [UInt8], now: UInt64) {
+    private func broadcast(_ bytes: StreamBytes, now: UInt64) {
         lastBroadcastNanos = now
         var i = subscribers.count - 1
         while i >= 0 {
@@ -261,7 +279,7 @@ public final class Server {
             perform(connection.machine.tick(now: now), on: connection)   // head and flush deadlines
         }
         if now - lastBroadcastNanos >= Self.heartbeatNanos {
-            broadcast(SSE.comment("keepalive"), now: now)
+            broadcast(Self.keepalive, now: now)
         }
         if acceptPaused { resumeAccepting() }
         if refusedConnections > 0 {
@@ -344,12 +362,16 @@ public final class Server {
     static let busy = Response.error(.serviceUnavailable, "connection limit reached", headers: [("Retry-After", String(Router.retryAfterSeconds))])
 
     private func register(_ fd: FileDescriptor) {
-        if openConnections >= config.connectionLimit {
-            // Answer at once rather than leave it in the backlog; nothing of it is kept.
-            _ = Self.busy.withUnsafeBytes { try? Socket.send(fd, $0) }
-            fd.close()
+        let refused = openConnections >= config.connectionLimit
+        if refused {
             refusedConnections += 1
-            return
+            // Answer at once rather than leave it in the backlog. A few of these linger (so the
+            // 503 is not reset by the request still unread); past that they are closed outright.
+            guard lingeringRefused < Self.maxLingeringRefused else {
+                _ = Self.busy.withUnsafeBytes { try? Socket.send(fd, $0) }
+                fd.close()
+                return
+            }
         }
         let index = Int(fd.rawValue)
         if index >= connections.count {
@@ -366,7 +388,13 @@ public final class Server {
             return
         }
         connections[index] = connection
-        openConnections += 1
+        if refused {
+            connection.refused = true
+            lingeringRefused += 1
+            perform(connection.machine.refuse(Self.busy, now: Clock.monotonicNanos()), on: connection)
+        } else {
+            openConnections += 1
+        }
     }
 
     private func token(_ connection: Connection) -> UInt64 {
@@ -415,9 +443,12 @@ public final class Server {
             return
         case .done(0):
             perform(connection.machine.peerClosed(), on: connection)
-        case .done:
+        case .done(let n):
             // A subscriber's input (or anything after a final response) is read and dropped.
-            if budget == 0 { return }
+            if budget == 0 {
+                perform(connection.machine.discarded(n), on: connection)
+                return
+            }
             let now = Clock.monotonicNanos()
             let context = routeContext()
             let actions = connection.machine.received(scratch, now: now) { head in
@@ -438,10 +469,14 @@ public final class Server {
             switch action {
             case .send(let bytes):
                 write(connection, bytes)
-            case .subscribe(let lastEventID, let replay, let headers):
-                subscribe(connection, lastEventID: lastEventID, replay: replay, headers: headers)
+            case .subscribe(let lastEventID, let replay, let chunked, let headers):
+                subscribe(connection, lastEventID: lastEventID, replay: replay, chunked: chunked, headers: headers)
             case .closeAfterFlush:
-                if connection.output.isEmpty { close(connection) } else { connection.closeWhenFlushed = true }
+                connection.closeWhenFlushed = true
+                if connection.output.isEmpty { finalResponseSent(connection) }
+            case .shutdownWrite:
+                Socket.shutdownWrite(connection.fd)
+                watchWritable(connection, false)
             case .close:
                 close(connection)
             }
@@ -449,20 +484,27 @@ public final class Server {
         }
     }
 
-    private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header]) {
+    private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int, chunked: Bool, headers: [RequestHead.Header]) {
         connection.subscriberIndex = subscribers.count
+        connection.chunked = chunked
         subscribers.append(connection)
         // A fixed kernel send buffer instead of autotuning (up to 4 MiB a socket): a subscriber
         // that stops reading then holds at most this in the kernel plus --max-queued-kib here,
         // and is noticed in seconds. One event a tick needs far less.
         Socket.setSendBuffer(connection.fd, bytes: Self.subscriberSendBuffer)
-        var greeting = Response.eventStreamHead(headers: headers.map { ($0.name, $0.value) })
-        greeting.append(contentsOf: SSE.retry(milliseconds: 2000))
+        var greeting = SSE.retry(milliseconds: 2000)
         let (start, gap) = history.startID(lastEventID: lastEventID, replay: replay)
-        if gap { greeting.append(contentsOf: SSE.comment("resuming after \(lastEventID ?? 0): older events are gone; replaying the \(history.count) held")) }
-        write(connection, greeting)
+        if gap { greeting.append(contentsOf: resumingComment(after: lastEventID ?? 0)) }
+        write(connection, Response.eventStreamHead(chunked: chunked, headers: headers.map { ($0.name, $0.value) })
+                + StreamBytes(greeting).bytes(chunked: chunked))
         connection.replayNext = start
         pumpReplay(connection)
+    }
+
+    /// Tells a subscriber that events after `id` are no longer held (its Last-Event-ID is too
+    /// old, or the ring wrapped past it while it caught up).
+    private func resumingComment(after id: UInt64) -> [UInt8] {
+        SSE.comment("resuming after \(id): older events are gone; replaying the \(history.count) held")
     }
 
     /// Feeds a catching-up subscriber from history while its queue is short; once it has the
@@ -470,15 +512,18 @@ public final class Server {
     private func pumpReplay(_ connection: Connection) {
         while let next = connection.replayNext, isOpen(connection) {
             guard let frame = history.frame(id: next) else {
-                if let oldest = history.newestID.map({ _ in history.oldestID }), next < oldest {
-                    connection.replayNext = oldest   // fell out of the ring while this client was slow
+                if history.newestID != nil, next < history.oldestID {
+                    // The ring wrapped past this client while it caught up: say so, go on.
+                    connection.replayNext = history.oldestID
+                    write(connection, StreamBytes(resumingComment(after: next - 1)))
                     continue
                 }
                 connection.replayNext = nil
                 if !latestErrorEvents.isEmpty { write(connection, latestErrorEvents) }
                 return
             }
-            if connection.output.count >= Self.replayWatermark { return }   // resumes in writable()
+            let size = frame.bytes(chunked: connection.chunked).count
+            if !connection.output.isEmpty && connection.output.count + size > replayWatermark { return }   // resumes in writable()
             connection.replayNext = next + 1
             write(connection, frame)
         }
@@ -487,6 +532,10 @@ public final class Server {
     private func isOpen(_ connection: Connection) -> Bool {
         let index = Int(connection.fd.rawValue)
         return index < connections.count && connections[index] === connection
+    }
+
+    private func write(_ connection: Connection, _ bytes: StreamBytes) {
+        write(connection, bytes.bytes(chunked: connection.chunked))
     }
 
     /// Sends now what the socket takes; queues the rest (bounded); drops the client past the bound.
@@ -502,7 +551,7 @@ public final class Server {
             }
             if failed { close(connection); return }
             if !queued { dropSlow(connection); return }
-            if connection.output.isEmpty && connection.closeWhenFlushed { close(connection); return }
+            if connection.output.isEmpty && connection.closeWhenFlushed { finalResponseSent(connection); return }
             watchWritable(connection, !connection.output.isEmpty)
             return
         }
@@ -532,8 +581,14 @@ public final class Server {
             }
         }
         if failed { close(connection); return }
-        if connection.output.isEmpty && connection.closeWhenFlushed { close(connection); return }
+        if connection.output.isEmpty && connection.closeWhenFlushed { finalResponseSent(connection); return }
         watchWritable(connection, !connection.output.isEmpty)
+    }
+
+    /// The last response has left: the machine half-closes and lingers.
+    private func finalResponseSent(_ connection: Connection) {
+        connection.closeWhenFlushed = false
+        perform(connection.machine.flushed(now: Clock.monotonicNanos()), on: connection)
     }
 
     /// EPOLLOUT: the socket has room again.
@@ -558,7 +613,7 @@ public final class Server {
         let index = Int(connection.fd.rawValue)
         guard index < connections.count, connections[index] === connection else { return }
         connections[index] = nil
-        openConnections -= 1
+        if connection.refused { lingeringRefused -= 1 } else { openConnections -= 1 }
         if connection.subscriberIndex >= 0 {
             let i = connection.subscriberIndex
             let last = subscribers.removeLast()
@@ -580,10 +635,12 @@ public final class Server {
             fd.close()
         }
         for path in ownedSocketPaths { Socket.removeUnixSocket(path) }
-        let goodbye = SSE.comment("procstreamd is shutting down")
         for case let connection? in connections {
+            // A subscriber that has taken everything gets a clean end: a comment, and for a
+            // chunked stream the last chunk. One with output still queued is simply closed.
             if connection.subscriberIndex >= 0 && connection.output.isEmpty {
-                _ = goodbye.withUnsafeBytes { try? Socket.send(connection.fd, $0) }
+                let end = Self.goodbye.bytes(chunked: connection.chunked) + (connection.chunked ? Chunked.last : [])
+                _ = end.withUnsafeBytes { try? Socket.send(connection.fd, $0) }
             }
             Socket.shutdownWrite(connection.fd)
             close(connection)

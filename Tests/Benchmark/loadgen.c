@@ -87,6 +87,8 @@ typedef struct {
   int fd;
   uint8_t state, head_started, skip_lf, has_data, evtype, id_valid, has_prev, ts_found;
   uint8_t ct_ok, chunked, done, probe, was_connected, lost;
+  uint8_t ch_state, ch_digits, ch_head_lf;      /* HTTP/1.1 chunked decoder (see dechunk) */
+  uint32_t ch_left;                             /* chunk size being read, or data bytes left in it */
   int status;
   uint32_t carry_len, carry_cap; char *carry;   /* a partial line left over from the last read */
   uint64_t t_start;                             /* CLOCK_MONOTONIC ns at connect() */
@@ -273,7 +275,7 @@ static void head_line(client *c, const char *p, size_t n) {
     return;
   }
   if (n == 0) {                                             /* end of head */
-    if (!c->ct_ok || c->chunked) { fail_client(c, &f_proto); return; }
+    if (!c->ct_ok) { fail_client(c, &f_proto); return; }
     c->state = C_STREAM;
     if (c->probe) return;
     c->was_connected = 1; connected++; resolved++; alive++;
@@ -288,18 +290,66 @@ static void head_line(client *c, const char *p, size_t n) {
   }
 }
 
-/* splits buf into lines (CRLF, LF or CR, as the SSE grammar allows); keeps a partial line */
+/* HTTP/1.1 chunked transfer coding (RFC 9112 7.1), decoded in place: the data bytes of the n
+ * bytes at p are moved to its front and their count returned; -1 on a framing error. The state
+ * lives in the client, so a chunk may be split across reads anywhere. The last chunk (size 0)
+ * ends the stream: what follows it is ignored. */
+enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF, CH_END };
+static int hexval(char ch) {
+  return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+}
+static long dechunk(client *c, char *p, size_t n) {
+  size_t r = 0, w = 0;
+  while (r < n) {
+    char ch;
+    switch (c->ch_state) {
+    case CH_SIZE:
+      ch = p[r++];
+      if (hexval(ch) >= 0) {
+        if (c->ch_left > (UINT32_MAX >> 4)) return -1;
+        c->ch_left = c->ch_left * 16 + (uint32_t)hexval(ch); c->ch_digits = 1;
+      } else if (c->ch_digits && (ch == '\r' || ch == ';')) c->ch_state = ch == ';' ? CH_EXT : CH_SIZE_LF;
+      else return -1;
+      break;
+    case CH_EXT: if (p[r++] == '\r') c->ch_state = CH_SIZE_LF; break;
+    case CH_SIZE_LF:
+      if (p[r++] != '\n') return -1;
+      c->ch_digits = 0; c->ch_state = c->ch_left ? CH_DATA : CH_END;
+      break;
+    case CH_DATA: {
+      size_t k = n - r < c->ch_left ? n - r : c->ch_left;
+      memmove(p + w, p + r, k); w += k; r += k; c->ch_left -= (uint32_t)k;
+      if (!c->ch_left) c->ch_state = CH_DATA_CR;
+      break; }
+    case CH_DATA_CR: if (p[r++] != '\r') return -1; c->ch_state = CH_DATA_LF; break;
+    case CH_DATA_LF: if (p[r++] != '\n') return -1; c->ch_state = CH_SIZE; break;
+    default: r = n; break;                                     /* CH_END */
+    }
+  }
+  return (long)w;
+}
+
+/* splits buf into lines (CRLF, LF or CR, as the SSE grammar allows); keeps a partial line. In
+ * the head state buf is raw; once the head has ended, the body bytes after it are de-chunked
+ * here (later reads are de-chunked by on_readable before they get here). */
 static void process(client *c, char *buf, size_t len) {
   size_t i = 0, start = 0;
   if (c->skip_lf) { c->skip_lf = 0; if (len && buf[0] == '\n') i = start = 1; }
   while (i < len) {
     char ch = buf[i];
     if (ch != '\n' && ch != '\r') { i++; continue; }
-    if (c->state == C_HEAD) head_line(c, buf + start, i - start); else sse_line(c, buf + start, i - start);
+    int in_head = c->state == C_HEAD;
+    if (in_head) head_line(c, buf + start, i - start); else sse_line(c, buf + start, i - start);
     if (c->state == C_CLOSED) return;
     i++;
     if (ch == '\r') { if (i < len) { if (buf[i] == '\n') i++; } else c->skip_lf = 1; }
     start = i;
+    if (in_head && c->state == C_STREAM && c->chunked) {
+      if (c->skip_lf) { c->skip_lf = 0; c->ch_head_lf = 1; return; }   /* the head's CRLF is split by the read */
+      long m = dechunk(c, buf + i, len - i);
+      if (m < 0) { lose_client(c, 1); return; }
+      len = i + (size_t)m;
+    }
   }
   size_t rest = len - start;
   if (rest > MAX_LINE) { lose_client(c, 1); return; }
@@ -322,6 +372,14 @@ static void on_readable(client *c) {
     uint64_t us = (now_mono - c->t_start) / 1000;
     if (c->probe) hadd(&h_phdr, us);
     else { hadd(&h_hdr, us); c->hdr_us = (uint32_t)(us + 1); }
+  }
+  if (c->state == C_STREAM && c->chunked) {
+    char *p = rbuf + have; size_t k = (size_t)n;
+    if (c->ch_head_lf) { c->ch_head_lf = 0; if (*p == '\n') { p++; k--; } }   /* the rest of the head's last CRLF */
+    long m = dechunk(c, p, k);
+    if (m < 0) { lose_client(c, 1); return; }
+    if (p != rbuf + have) memmove(rbuf + have, p, (size_t)m);
+    n = m;
   }
   process(c, rbuf, have + (size_t)n);
 }

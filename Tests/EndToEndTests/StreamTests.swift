@@ -20,6 +20,8 @@ import Testing
         #expect(head.headers["content-type"] == "text/event-stream")
         #expect(head.headers["cache-control"] == "no-cache")
         #expect(head.headers["connection"] == "keep-alive")
+        #expect(head.headers["transfer-encoding"] == "chunked")
+        #expect(head.headers["content-length"] == nil)
         #expect(head.headers["x-accel-buffering"] == "no")
         #expect(parseEvents(client.text).retry == 2000)
         // The very first event already has a real CPU percentage (a baseline is taken before it).
@@ -33,6 +35,48 @@ import Testing
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 + 1 }, "ids \(ids)")
         #expect(events.allSatisfy { $0.event == "metrics" })
         #expect(daemon.stop().status == 0)
+    }
+
+    /// HTTP/1.1: one chunk per tick, each holding whole events, and the last chunk on a clean
+    /// stop, so a client can tell a clean end from a truncated one.
+    @Test func http11StreamIsChunkedOneChunkPerTickAndEndsWithTheLastChunk() throws {
+        let daemon = try Daemon(["--interval", "0.1"])
+        let c = try Client(port: daemon.port)
+        c.send("GET /events HTTP/1.1\r\nHost: h\r\n\r\n")
+        c.read(until: { parseEvents($0).events.count >= 4 }, timeout: 3)
+        let raw = c.buffer[(c.buffer.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound)...]
+        // Walk the chunks by hand: each one decodes to complete SSE blocks (ends with a blank line).
+        var i = raw.startIndex, chunks: [String] = []
+        while let lf = raw[i...].firstIndex(of: 0x0a), let size = Int(String(decoding: raw[i..<(lf - 1)], as: UTF8.self), radix: 16),
+              raw.endIndex - (lf + 1) >= size + 2 {
+            chunks.append(String(decoding: raw[(lf + 1)..<(lf + 1 + size)], as: UTF8.self))
+            i = lf + 1 + size + 2
+        }
+        #expect(chunks.count >= 4)
+        #expect(chunks.first == "retry: 2000\n\n")
+        #expect(chunks.dropFirst().allSatisfy { $0.hasPrefix("id: ") && $0.hasSuffix("\n\n") && $0.components(separatedBy: "event: metrics").count == 2 },
+                "\(chunks)")
+        #expect(daemon.stop().status == 0)
+        #expect(c.readToEOF(timeout: 1))
+        let body = responseBody(c.text)
+        #expect(body?.ended == true, "no last chunk before the close")
+        #expect(c.text.hasSuffix(": procstreamd is shutting down\n\n\r\n0\r\n\r\n"))
+    }
+
+    /// HTTP/1.0 has no chunked coding: the body ends at the close, and the head says so.
+    @Test func http10StreamIsCloseDelimited() throws {
+        let daemon = try Daemon(["--interval", "0.1"])
+        let c = try Client(port: daemon.port)
+        c.send("GET /events HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        c.read(until: { parseEvents($0).events.count >= 3 }, timeout: 3)
+        guard let head = responseHead(c.text) else { Issue.record("no head"); return }
+        #expect(head.headers["connection"] == "close")
+        #expect(head.headers["transfer-encoding"] == nil)
+        #expect(responseBody(c.text)?.body.hasPrefix("retry: 2000\n\nid: ") == true)
+        #expect(parseEvents(c.text).events.count >= 3)
+        #expect(daemon.stop().status == 0)
+        #expect(c.readToEOF(timeout: 1))
+        #expect(c.text.hasSuffix("\n\n: procstreamd is shutting down\n\n"))
     }
 
     @Test func valuesAreSaneAgainstProc() throws {

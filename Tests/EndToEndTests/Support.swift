@@ -120,6 +120,8 @@ func unixAddress(_ path: String) -> sockaddr_un {
 final class Client {
     let fd: Int32
     var buffer: [UInt8] = []
+    /// errno of the last failed recv (ECONNRESET: the peer reset the connection), 0 if none.
+    private(set) var receiveError: Int32 = 0
 
     init(unixPath: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -155,8 +157,18 @@ final class Client {
 
     func send(_ text: String) { sendBytes(Array(text.utf8)) }
 
-    func sendBytes(_ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    /// Sends all of `bytes`; false if the connection refused them (EPIPE, ECONNRESET).
+    @discardableResult
+    func sendBytes(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { b in
+            var off = 0
+            while off < b.count {
+                let n = Glibc.send(fd, b.baseAddress! + off, b.count - off, Int32(MSG_NOSIGNAL))
+                if n <= 0 { return false }
+                off += n
+            }
+            return true
+        }
     }
 
     /// Reads whatever arrives within `timeout` seconds (returns early on EOF). False on EOF.
@@ -166,6 +178,7 @@ final class Client {
         guard poll(&p, 1, Int32(timeout * 1000)) > 0 else { return true }
         var chunk = [UInt8](repeating: 0, count: 65536)
         let n = recv(fd, &chunk, chunk.count, 0)
+        if n < 0 { receiveError = errno }
         if n <= 0 { return false }
         buffer.append(contentsOf: chunk[..<n])
         return true
@@ -201,14 +214,47 @@ struct SSEEvent {
     var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any] }
 }
 
+/// Decodes an HTTP/1.1 chunked body (RFC 9112 §7.1) strictly: every chunk's size line must
+/// be hex, its data exactly that long and followed by CRLF. An incomplete last chunk is left
+/// out. `ended`: the last chunk (`0\r\n\r\n`) arrived.
+func dechunk(_ bytes: ArraySlice<UInt8>) -> (body: [UInt8], ended: Bool, malformed: String?) {
+    var body: [UInt8] = []
+    var i = bytes.startIndex
+    while true {
+        guard let lf = bytes[i...].firstIndex(of: 0x0a) else { return (body, false, nil) }
+        guard lf > i, bytes[lf - 1] == 0x0d, let size = Int(String(decoding: bytes[i..<(lf - 1)], as: UTF8.self), radix: 16) else {
+            return (body, false, "bad chunk size line at byte \(i - bytes.startIndex): \(String(decoding: bytes[i..<lf], as: UTF8.self).debugDescription)")
+        }
+        let start = lf + 1
+        if size == 0 {
+            if bytes.endIndex - start < 2 { return (body, false, nil) }
+            return (body, bytes[start] == 0x0d && bytes[start + 1] == 0x0a, bytes.endIndex - start > 2 ? "bytes after the last chunk" : nil)
+        }
+        guard bytes.endIndex - start >= size + 2 else { return (body, false, nil) }
+        guard bytes[start + size] == 0x0d, bytes[start + size + 1] == 0x0a else { return (body, false, "chunk of \(size) bytes not followed by CRLF") }
+        body.append(contentsOf: bytes[start..<(start + size)])
+        i = start + size + 2
+    }
+}
+
+/// The body after the response head: de-chunked when the head says chunked (a malformed
+/// chunk fails the test).
+func responseBody(_ text: String) -> (body: String, ended: Bool)? {
+    guard let end = text.range(of: "\r\n\r\n"), let head = responseHead(text) else { return nil }
+    let raw = text[end.upperBound...]
+    guard head.headers["transfer-encoding"]?.lowercased() == "chunked" else { return (String(raw), false) }
+    let decoded = dechunk(ArraySlice(Array(raw.utf8)))
+    if let why = decoded.malformed { Issue.record("malformed chunked body: \(why)") }
+    return (String(decoding: decoded.body, as: UTF8.self), decoded.ended)
+}
+
 /// Parses the SSE body after the response head (per the WHATWG rules the daemon follows).
 func parseEvents(_ text: String) -> (events: [SSEEvent], comments: [String], retry: Int?) {
-    guard let bodyStart = text.range(of: "\r\n\r\n") else { return ([], [], nil) }
+    guard let body = responseBody(text)?.body else { return ([], [], nil) }
     var events: [SSEEvent] = [], comments: [String] = []
     var retry: Int?
     var current = SSEEvent()
     var hasData = false
-    let body = text[bodyStart.upperBound...]
     var lines = body.components(separatedBy: "\n")
     lines.removeLast()   // incomplete tail
     for line in lines {

@@ -57,7 +57,34 @@ func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
     }
 
     @Test func eventStreamHead() {
-        let r = text(Response.eventStreamHead())
-        #expect(r == "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n")
+        let r = text(Response.eventStreamHead(chunked: true))
+        #expect(r == "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\nX-Accel-Buffering: no\r\n\r\n")
+        let r10 = text(Response.eventStreamHead(chunked: false))
+        #expect(r10 == "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\nX-Accel-Buffering: no\r\n\r\n")
+    }
+}
+
+@Suite struct ChunkedTests {
+    @Test func oneChunkPerFrameWithItsSizeInHex() {
+        #expect(text(Chunked.frame(Array("hello".utf8))) == "5\r\nhello\r\n")
+        #expect(text(Chunked.frame([UInt8](repeating: 0x61, count: 26))) == "1a\r\n" + String(repeating: "a", count: 26) + "\r\n")
+        #expect(Chunked.frame([]).isEmpty)   // an empty chunk would end the body
+        #expect(text(Chunked.last) == "0\r\n\r\n")
+    }
+
+    @Test func streamBytesCarryBothFramings() {
+        let e = StreamBytes(SSE.event(id: "7", event: "metrics", data: "{}"))
+        #expect(text(e.bytes(chunked: false)) == "id: 7\nevent: metrics\ndata: {}\n\n")
+        #expect(text(e.bytes(chunked: true)) == "1f\r\nid: 7\nevent: metrics\ndata: {}\n\n\r\n")
+        #expect((e + StreamBytes(Array("x".utf8))).chunk == Chunked.frame(e.plain + Array("x".utf8)))
+    }
+
+    @Test func eventStreamHeads() {
+        let v11 = text(Response.eventStreamHead(chunked: true))
+        #expect(v11.hasPrefix("HTTP/1.1 200 OK\r\n") && v11.hasSuffix("\r\n\r\n"))
+        #expect(v11.contains("\r\nTransfer-Encoding: chunked\r\n") && v11.contains("\r\nConnection: keep-alive\r\n"))
+        let v10 = text(Response.eventStreamHead(chunked: false))
+        #expect(!v10.contains("Transfer-Encoding") && !v10.contains("keep-alive"))
+        #expect(v10.contains("\r\nConnection: close\r\n"))
     }
 }

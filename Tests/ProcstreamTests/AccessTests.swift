@@ -23,6 +23,18 @@ import Testing
         #expect(!AccessPolicy.matches("S3cret-token-0123456789", token))
     }
 
+    /// The token followed by a multiple of 256 extra characters once passed: the length
+    /// difference was folded into 8 bits.
+    @Test(arguments: [256, 512, 768, 65536, 1, 255, 257])
+    func lengthsThatDifferByAnyAmountAreRefused(extra: Int) {
+        let longer = "s3cret-token-0123456789" + String(repeating: "x", count: extra)
+        #expect(!AccessPolicy.matches(Substring(longer), token))
+        let header = request("GET", "/snapshot", headers: [("Authorization", "Bearer " + longer)])
+        #expect(status(Router.route(header, guarded)) == 401)
+        let cookie = request("GET", "/snapshot", headers: [("Cookie", "procstream_token=" + longer)])
+        #expect(status(Router.route(cookie, guarded)) == 401)
+    }
+
     @Test func tokenRequiredEverywhereButHealthz() {
         for path in ["/", "/events", "/snapshot"] {
             let r = Router.route(request("GET", path), guarded)
@@ -54,11 +66,11 @@ import Testing
 
     @Test func corsOnlyForListedOrigins() {
         let allowed = request("GET", "/events", headers: [("Origin", "https://ops.example"), ("Authorization", "Bearer s3cret-token-0123456789")])
-        guard case .subscribe(_, _, let headers) = Router.route(allowed, guarded) else { Issue.record(); return }
+        guard case .subscribe(_, _, _, let headers) = Router.route(allowed, guarded) else { Issue.record(); return }
         #expect(headers.contains(.init("Access-Control-Allow-Origin", "https://ops.example")))
         #expect(headers.contains(.init("Vary", "Origin")))
         let other = request("GET", "/events", headers: [("Origin", "https://evil.example"), ("Authorization", "Bearer s3cret-token-0123456789")])
-        guard case .subscribe(_, _, let none) = Router.route(other, guarded) else { Issue.record(); return }
+        guard case .subscribe(_, _, _, let none) = Router.route(other, guarded) else { Issue.record(); return }
         #expect(none.isEmpty)
         // No origins configured: no CORS headers at all, never '*'.
         let open = Router.route(request("GET", "/snapshot", headers: [("Origin", "https://ops.example")]), context)

@@ -31,6 +31,9 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(Router.route(request("GET", "/events?history=0", headers: es), context) == .subscribe(lastEventID: nil, replay: 0))
         #expect(Router.route(request("GET", "/events?history=50"), context) == .subscribe(lastEventID: nil, replay: 50))
         #expect(Router.route(request("GET", "/events?history=-3"), context) == .subscribe(lastEventID: nil, replay: 1))
+        // HTTP/1.0 has no chunked coding: its stream is close-delimited.
+        #expect(Router.route(request("GET", "/events", version: 0), context) == .subscribe(lastEventID: nil, replay: 1, chunked: false))
+        #expect(Router.route(request("GET", "/events", version: 1), context) == .subscribe(lastEventID: nil, replay: 1, chunked: true))
     }
 
     @Test func livePage() {
@@ -92,7 +95,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         guard case .send(let a) = actions[0], case .send(let b) = actions[1] else { Issue.record(); return }
         #expect(text(a).hasSuffix("{\"cpu\":1}\n"))
         #expect(text(b).hasSuffix("{\"status\":\"ok\"}\n"))
-        #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1, headers: []))
+        #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1, chunked: true, headers: []))
         #expect(c.state == .streaming)
         #expect(c.readBudget == 0)
         // A subscriber's further input is ignored.
@@ -107,7 +110,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         let r3 = c.received(Array("TP/1.1\r\nHost: h\r\n".utf8), now: 2, route: route)
         #expect(r3.isEmpty)
         let r4 = c.received(Array("\r\n".utf8), now: 3, route: route)
-        #expect(r4 == [.subscribe(lastEventID: nil, replay: 1, headers: [])])
+        #expect(r4 == [.subscribe(lastEventID: nil, replay: 1, chunked: true, headers: [])])
     }
 
     @Test func malformedGets4xxAndClose() {
@@ -163,6 +166,39 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(r8.isEmpty)     // deadline restarted at 5
         let r9 = c.tick(now: 15)
         #expect(r9 == [.close])
+    }
+
+    /// After a final response the connection half-closes and drains the client's input for a
+    /// bounded time and size, so closing never resets a response still in flight.
+    @Test func errorResponseLingersThenCloses() {
+        var c = HTTPConnection(now: 0, headTimeoutNanos: 10)
+        let actions = c.received(Array("GET / HTTP/1.1\r\nBad Header\r\n\r\nmore bytes".utf8), now: 1, route: route)
+        #expect(actions.last == .closeAfterFlush)
+        #expect(c.flushed(now: 5) == [.shutdownWrite])
+        #expect(c.state == .lingering(deadline: 5 + HTTPConnection.lingerNanos, discarded: 0))
+        #expect(c.readBudget == 0)
+        #expect(c.received(Array("GET / HTTP/1.1\r\n\r\n".utf8), now: 6, route: route).isEmpty)   // not parsed
+        #expect(c.discarded(1000).isEmpty)
+        #expect(c.tick(now: 4 + HTTPConnection.lingerNanos).isEmpty)
+        #expect(c.tick(now: 5 + HTTPConnection.lingerNanos) == [.close])
+        // Flushing again, or flushing a connection that is not closing, does nothing.
+        #expect(c.flushed(now: 7).isEmpty)
+        var streaming = HTTPConnection(now: 0)
+        _ = streaming.received(Array("GET /events HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 1, route: route)
+        #expect(streaming.flushed(now: 2).isEmpty)
+        #expect(streaming.discarded(HTTPConnection.lingerByteLimit * 2).isEmpty)   // a subscriber's input: just dropped
+    }
+
+    @Test func lingeringStopsAtItsByteLimitOrTheClientsClose() {
+        var c = HTTPConnection(now: 0)
+        _ = c.received(Array("GET /snapshot HTTP/1.0\r\n\r\n".utf8), now: 1, route: route)
+        #expect(c.flushed(now: 1) == [.shutdownWrite])
+        #expect(c.discarded(HTTPConnection.lingerByteLimit).isEmpty)
+        #expect(c.discarded(1) == [.close])
+        var d = HTTPConnection(now: 0)
+        _ = d.received(Array("GET /snapshot HTTP/1.0\r\n\r\n".utf8), now: 1, route: route)
+        _ = d.flushed(now: 1)
+        #expect(d.peerClosed() == [.close])
     }
 
     @Test func peerClose() {

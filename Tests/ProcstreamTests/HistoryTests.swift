@@ -1,10 +1,11 @@
+import HTTP
 import Testing
 @testable import Procstream
 
 @Suite struct HistoryTests {
     func filled(_ capacity: Int, ids: ClosedRange<UInt64>) -> History {
         var h = History(capacity: capacity)
-        for id in ids { h.append(id: id, frame: Array("e\(id)".utf8)) }
+        for id in ids { h.append(id: id, frame: StreamBytes(Array("e\(id)".utf8))) }
         return h
     }
 
@@ -13,10 +14,11 @@ import Testing
         #expect(h.count == 3)
         #expect(h.oldestID == 12 && h.newestID == 14)
         #expect(h.frame(id: 11) == nil)
-        #expect(h.frame(id: 12) == Array("e12".utf8))
-        #expect(h.frame(id: 14) == Array("e14".utf8))
+        #expect(h.frame(id: 12)?.plain == Array("e12".utf8))
+        #expect(h.frame(id: 12)?.chunk == Array("3\r\ne12\r\n".utf8))
+        #expect(h.frame(id: 14)?.plain == Array("e14".utf8))
         #expect(h.frame(id: 15) == nil)
-        #expect(h.byteCount == 9)
+        #expect(h.byteCount == 9 + 3 * 8)   // plain and chunked
     }
 
     @Test func resumeAfterAnIdInTheRingSendsExactlyWhatWasMissed() {
@@ -42,14 +44,14 @@ import Testing
 
     @Test func nonConsecutiveIdStartsOver() {
         var h = filled(5, ids: 1...3)
-        h.append(id: 10, frame: [1])
+        h.append(id: 10, frame: StreamBytes([1]))
         #expect(h.count == 1 && h.oldestID == 10)
     }
 
     @Test func boundedByCapacity() {
         var h = History(capacity: 300)
-        for id in UInt64(1)...100_000 { h.append(id: id, frame: [UInt8](repeating: 0, count: 600)) }
+        for id in UInt64(1)...100_000 { h.append(id: id, frame: StreamBytes([UInt8](repeating: 0, count: 600))) }
         #expect(h.count == 300)
-        #expect(h.byteCount == 300 * 600)
+        #expect(h.byteCount == 300 * (600 + 607))   // plain, and "258\r\n" + 600 + "\r\n"
     }
 }

@@ -181,14 +181,27 @@ t_start = time.time()
 poller = threading.Thread(target=poll_status, args=(t_start + 8.0,)); poller.start()
 s.settimeout(5)
 s.sendall(b"GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n")  # no Accept: just the latest event, no history
-buf = b""; events = []; samples = []; head = None
+def dechunk(raw):
+    """Complete HTTP/1.1 chunks at the start of raw: (their data, the rest)."""
+    out = b""
+    while True:
+        i = raw.find(b"\r\n")
+        if i < 0: return out, raw
+        size = int(raw[:i], 16)
+        if len(raw) < i + 2 + size + 2: return out, raw
+        out += raw[i + 2:i + 2 + size]; raw = raw[i + 4 + size:]
+
+raw = b""; buf = b""; events = []; samples = []; head = None
 try:
     while len(events) < 5 and time.time() - t_start < 7:
         b = s.recv(65536)
         if not b: break
-        buf += b
-        if head is None and b"\r\n\r\n" in buf:
-            head, _, buf = buf.partition(b"\r\n\r\n")
+        raw += b
+        if head is None and b"\r\n\r\n" in raw:
+            head, _, raw = raw.partition(b"\r\n\r\n")
+        if head is not None:
+            data, raw = dechunk(raw) if b"transfer-encoding: chunked" in head.lower() else (raw, b"")
+            buf += data
         while head is not None and b"\n\n" in buf:
             ev, _, buf = buf.partition(b"\n\n")
             before = host_sample()
