@@ -18,21 +18,37 @@ public struct CPUTimes: Equatable, Sendable {
     public var total: UInt64 { user &+ nice &+ system &+ idle &+ iowait &+ irq &+ softirq &+ steal }
     public var busy: UInt64 { total &- idle &- iowait }
 
-    /// Percent of the time between `earlier` and `self` that was busy, 0...100. Counters that
-    /// went backwards (CPU hot-unplug, counter reset) count as no time passed.
+    /// Percent of the time between `earlier` and `self` that was busy, 0...100. Each field's
+    /// delta is taken on its own and saturates at zero: a counter may go backwards (per-CPU
+    /// `iowait` does, proc(5); so does every field after a CPU hot-unplug or a reset), and one
+    /// field going back must not count as another's time.
     public func busyPercent(since earlier: CPUTimes) -> Double {
-        guard total > earlier.total else { return 0 }
-        let dTotal = Double(total - earlier.total)
-        let dIdle = Double((idle &+ iowait) >= (earlier.idle &+ earlier.iowait) ? (idle &+ iowait) - (earlier.idle &+ earlier.iowait) : 0)
-        return min(100, max(0, (dTotal - dIdle) / dTotal * 100))
+        func delta(_ now: UInt64, _ then: UInt64) -> UInt64 { now > then ? now - then : 0 }
+        let idleTime = delta(idle, earlier.idle) &+ delta(iowait, earlier.iowait)
+        let busyTime = delta(user, earlier.user) &+ delta(nice, earlier.nice) &+ delta(system, earlier.system)
+            &+ delta(irq, earlier.irq) &+ delta(softirq, earlier.softirq) &+ delta(steal, earlier.steal)
+        let elapsed = Double(idleTime) + Double(busyTime)
+        guard elapsed > 0 else { return 0 }
+        return min(100, Double(busyTime) / elapsed * 100)
+    }
+}
+
+/// One `cpuN` line: the kernel's CPU id and its times.
+public struct CoreTimes: Equatable, Sendable {
+    public var id: Int
+    public var times: CPUTimes
+
+    public init(id: Int, times: CPUTimes) {
+        self.id = id
+        self.times = times
     }
 }
 
 public struct CPUStat: Equatable, Sendable {
     public var total: CPUTimes
-    /// Per core, indexed by the kernel's CPU number; an offline core is absent from /proc/stat
-    /// and so from this list.
-    public var cores: [CPUTimes]
+    /// The online cores in the kernel's order (ascending ids), each with its id: an offline core
+    /// is absent from /proc/stat, so a position in this list is not a CPU id.
+    public var cores: [CoreTimes]
 }
 
 public struct MemInfo: Equatable, Sendable {
@@ -89,12 +105,17 @@ public enum Parse {
     public static func stat(_ bytes: UnsafeRawBufferPointer, file: String = "stat") throws(ParseError) -> CPUStat {
         var s = Scanner(bytes)
         var total: CPUTimes?
-        var cores: [CPUTimes] = []
+        var cores: [CoreTimes] = []
         while !s.atEnd {
             if s.lineStarts(with: "cpu") {
                 s.skip(3)
                 let isTotal = s.lineStarts(with: " ")
-                if !isTotal, s.unsigned() == nil { throw ParseError(file, s, "bad cpu line") }
+                var id = 0
+                if !isTotal {
+                    guard let n = s.unsigned(), n <= 1 << 20, s.lineStarts(with: " ") else { throw ParseError(file, s, "bad cpu line") }
+                    id = Int(n)
+                    if let last = cores.last, id <= last.id { throw ParseError(file, s, "cpu\(id) after cpu\(last.id)") }
+                }
                 var f = [UInt64](repeating: 0, count: 8)
                 var n = 0
                 while n < 8, !s.atLineEnd {
@@ -106,7 +127,7 @@ public enum Parse {
                 // Kernels before 2.6 had 4 columns; anything less is truncated or not /proc/stat.
                 guard n >= 4 else { throw ParseError(file, s, "cpu line has \(n) numeric fields, expected at least 4") }
                 let t = CPUTimes(user: f[0], nice: f[1], system: f[2], idle: f[3], iowait: f[4], irq: f[5], softirq: f[6], steal: f[7])
-                if isTotal { total = t } else { cores.append(t) }
+                if isTotal { total = t } else { cores.append(CoreTimes(id: id, times: t)) }
             }
             s.nextLine()
         }

@@ -62,8 +62,8 @@ struct Scanner {
         return true
     }
 
-    /// Reads an unsigned decimal integer after optional spaces. Nil if there is none, if it
-    /// overflows, or if it runs straight into a non-separator character.
+    /// Reads an unsigned decimal integer after optional spaces, up to the first non-digit (which
+    /// is left for the caller to check). Nil if there is none or if it overflows.
     mutating func unsigned() -> UInt64? {
         skipSpaces()
         var value: UInt64 = 0

@@ -27,6 +27,17 @@ struct Collector {
         if case .success(let stat) = reader.stat() { previousCPU = stat }
     }
 
+    /// Pairs cores by CPU id, never by position: a hot-unplug that keeps the count but changes
+    /// the set must not compare one core with another. Both lists are in ascending id order.
+    static func corePercents(_ now: [CoreTimes], since then: [CoreTimes]) -> [CorePercent] {
+        var j = then.startIndex
+        return now.map { core in
+            while j < then.endIndex && then[j].id < core.id { j += 1 }
+            let percent = j < then.endIndex && then[j].id == core.id ? core.times.busyPercent(since: then[j].times) : nil
+            return CorePercent(id: core.id, percent: percent)
+        }
+    }
+
     mutating func collect(clients: Int) -> Snapshot {
         let started = Clock.monotonicNanos()
         var snapshot = Snapshot(wallMillis: Clock.wallMillis(), cpuPercent: nil, corePercents: nil, memory: nil,
@@ -36,10 +47,7 @@ struct Collector {
         case .success(let stat):
             if let previous = previousCPU {
                 snapshot.cpuPercent = stat.total.busyPercent(since: previous.total)
-                // A core going offline or online changes the list: no per-core figures this tick.
-                if previous.cores.count == stat.cores.count {
-                    snapshot.corePercents = zip(stat.cores, previous.cores).map { $0.busyPercent(since: $1) }
-                }
+                snapshot.corePercents = Self.corePercents(stat.cores, since: previous.cores)
             }
             previousCPU = stat
         case .failure(let error):

@@ -195,6 +195,8 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
 
   function $(id) { return document.getElementById(id); }
   function num(v) { return typeof v === 'number' && isFinite(v) ? v : null; }
+  // cpu_cores: {"cpu0": 7.07, "cpu2": null, ...}, keyed by the kernel's CPU id.
+  function isCoreMap(v) { return v !== null && typeof v === 'object' && !Array.isArray(v); }
   function now() { return (window.performance && performance.now) ? performance.now() : Date.now(); }
 
   // ---------- state ----------
@@ -375,8 +377,9 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
   function makePoint(d, t) {
     var load = Array.isArray(d.load) ? d.load : null;
     var cores = null;
-    if (Array.isArray(d.cpu_cores)) {
-      cores = d.cpu_cores.map(function (v) { return num(v); });
+    if (isCoreMap(d.cpu_cores)) {
+      cores = {};
+      Object.keys(d.cpu_cores).forEach(function (k) { cores[k] = num(d.cpu_cores[k]); });
     }
     return {
       t: t,
@@ -492,8 +495,8 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
 
     var cpu = num(d.cpu);
     setText($('cpu'), fmtPct(cpu), cpu === null);
-    var cores = Array.isArray(d.cpu_cores) ? d.cpu_cores : null;
-    setText($('cpu-cores-count'), cores ? cores.length + (cores.length === 1 ? ' core' : ' cores') : '');
+    var ncores = isCoreMap(d.cpu_cores) ? Object.keys(d.cpu_cores).length : 0;
+    setText($('cpu-cores-count'), ncores ? ncores + (ncores === 1 ? ' core' : ' cores') : '');
 
     var mem = num(d.memory), tot = num(d.memory_total);
     setText($('memory-used'), fmtBytes(mem), mem === null);
@@ -709,42 +712,43 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
   }
 
   // ---------- per-core ----------
-  function buildCores(n) {
+  function buildCores(names) {
     var box = $('cores');
     while (box.firstChild) box.removeChild(box.firstChild);
     coreTiles = [];
-    for (var i = 0; i < n; i++) {
+    names.forEach(function (id) {
       var tile = document.createElement('div');
       tile.className = 'core';
-      tile.setAttribute('data-core', String(i));
+      tile.setAttribute('data-core', id);
       var row = document.createElement('div');
       row.className = 'row';
       var name = document.createElement('span');
       name.className = 'name';
-      name.textContent = 'cpu' + i;
+      name.textContent = id;
       var val = document.createElement('span');
       val.className = 'cv';
       val.textContent = '—';
       row.appendChild(name); row.appendChild(val);
       var cv = document.createElement('canvas');
       cv.className = 'spark';
-      cv.setAttribute('data-core', String(i));
+      cv.setAttribute('data-core', id);
       tile.appendChild(row); tile.appendChild(cv);
       box.appendChild(tile);
-      coreTiles.push({ val: val, cv: cv });
-    }
+      coreTiles.push({ id: id, val: val, cv: cv });
+    });
   }
   function renderCores() {
-    var d = latest, cur = d && Array.isArray(d.cpu_cores) ? d.cpu_cores : null;
-    var n = cur ? cur.length : coreTiles.length;
-    if (!cur && !coreTiles.length) {
-      for (var j = pts.length - 1; j >= 0; j--) { if (pts[j].cores) { n = pts[j].cores.length; break; } }
+    var d = latest, cur = d && isCoreMap(d.cpu_cores) ? d.cpu_cores : null;
+    var names = cur ? Object.keys(cur) : null;
+    if (!names) {
+      for (var j = pts.length - 1; j >= 0 && !names; j--) { if (pts[j].cores) names = Object.keys(pts[j].cores); }
     }
-    if (n !== coreTiles.length && n > 0) buildCores(n);
+    // Tiles follow the set of online cores, by id (a hot-unplugged core's tile goes away).
+    if (names && names.length && names.join() !== coreTiles.map(function (t) { return t.id; }).join()) buildCores(names);
     if (!coreTiles.length) return;
     var c = colors(), tEnd = pts.length ? pts[pts.length - 1].t : 0, t0 = tEnd - WINDOW;
-    coreTiles.forEach(function (tile, i) {
-      var v = cur ? num(cur[i]) : null;
+    coreTiles.forEach(function (tile) {
+      var id = tile.id, v = cur ? num(cur[id]) : null;
       setText(tile.val, v === null ? '—' : v.toFixed(0) + '%', v === null);
       var g = prepCanvas(tile.cv);
       if (!g) return;
@@ -754,7 +758,7 @@ footer { color: var(--muted); font-size: 12px; margin-top: 14px; text-align: cen
       ctx.beginPath(); ctx.moveTo(0, g.h - 0.5); ctx.lineTo(g.w, g.h - 0.5); ctx.stroke();
       function X(t) { return 1 + (t - t0) / WINDOW * (g.w - 2); }
       function Y(val) { return 2 + (1 - Math.min(Math.max(val, 0), 100) / 100) * (g.h - 3); }
-      var drawn = plotSeries(ctx, function (p) { return p.cores && i < p.cores.length ? p.cores[i] : null; },
+      var drawn = plotSeries(ctx, function (p) { return p.cores && typeof p.cores[id] === 'number' ? p.cores[id] : null; },
         c['--c-core'], true, X, Y, g.h, t0);
       if (drawn > 0) tile.cv.dataset.points = String(drawn); else delete tile.cv.dataset.points;
     });

@@ -5,7 +5,9 @@ import ProcFS
 struct Snapshot: Equatable {
     var wallMillis: Int64
     var cpuPercent: Double?
-    var corePercents: [Double]?
+    /// Per online core, keyed by the kernel's CPU id; a core with no earlier reading (it just
+    /// came online) has no figure yet.
+    var corePercents: [CorePercent]?
     var memory: MemInfo?
     var load: LoadAvg?
     var tcp: TCPStates?
@@ -14,6 +16,11 @@ struct Snapshot: Equatable {
     var clients: Int
     var collectMicros: Int
     var errors: [SourceError]
+}
+
+struct CorePercent: Equatable {
+    var id: Int
+    var percent: Double?
 }
 
 /// What every event carries about the daemon itself.
@@ -36,9 +43,12 @@ extension Snapshot {
         w.key("cpu"); optional(&w, cpuPercent) { $0.fixed($1, decimals: 2) }
         w.key("cpu_cores")
         if let corePercents {
-            w.beginArray()
-            for c in corePercents { w.fixed(c, decimals: 2) }
-            w.endArray()
+            w.beginObject()
+            for c in corePercents {
+                w.key("cpu\(c.id)")
+                optional(&w, c.percent) { $0.fixed($1, decimals: 2) }
+            }
+            w.endObject()
         } else { w.null() }
         w.key("memory"); optional(&w, memory) { $0.integer($1.usedBytes) }
         w.key("memory_total"); optional(&w, memory) { $0.integer($1.totalBytes) }

@@ -93,8 +93,12 @@ import Testing
         #expect(memory > 0 && memory < Int(memTotalKB)! * 1024)
         let cpu = o["cpu"] as! Double
         #expect(cpu >= 0 && cpu <= 100)
-        let cores = o["cpu_cores"] as! [Double]
+        // Keyed by the kernel's CPU ids: the same set as /proc/stat's cpuN lines.
+        let cores = o["cpu_cores"] as! [String: Double]
+        let statCores = procFile("stat").split(separator: "\n").filter { $0.hasPrefix("cpu") && !$0.hasPrefix("cpu ") }.map { String($0.split(separator: " ")[0]) }
+        #expect(Set(cores.keys) == Set(statCores))
         #expect(cores.count == sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #expect(cores.values.allSatisfy { $0 >= 0 && $0 <= 100 })
         let hostThreads = Int(procFile("loadavg").split(separator: " ")[3].split(separator: "/")[1])!
         let threads = o["threads"] as! Int
         #expect(abs(threads - hostThreads) < max(50, hostThreads / 5), "threads \(threads) vs \(hostThreads)")

@@ -11,9 +11,16 @@ func parse<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(ParseError
     @Test func totalAndCores() throws {
         let s = try parse("cpu  10 1 5 100 4 2 3 1 0 0\ncpu0 5 1 2 50 2 1 1 0 0 0\ncpu1 5 0 3 50 2 1 2 1 0 0\nintr 1 2 3\n") { (b) throws(ParseError) in try Parse.stat(b) }
         #expect(s.total == CPUTimes(user: 10, nice: 1, system: 5, idle: 100, iowait: 4, irq: 2, softirq: 3, steal: 1))
-        #expect(s.cores.count == 2)
+        #expect(s.cores.map(\.id) == [0, 1])
+        #expect(s.cores[1].times == CPUTimes(user: 5, nice: 0, system: 3, idle: 50, iowait: 2, irq: 1, softirq: 2, steal: 1))
         #expect(s.total.total == 126)
         #expect(s.total.busy == 22)
+    }
+
+    /// An offline core is absent: the ids say which cores the lines are.
+    @Test func coresCarryTheKernelsIds() throws {
+        let s = try parse("cpu  1 2 3 4\ncpu0 1 2 3 4\ncpu2 1 2 3 4\ncpu17 1 2 3 4\n") { (b) throws(ParseError) in try Parse.stat(b) }
+        #expect(s.cores.map(\.id) == [0, 2, 17])
     }
 
     @Test func fourColumnKernelAndUnknownLines() throws {
@@ -27,6 +34,9 @@ func parse<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(ParseError
         "cpu  1 2\n",                        // truncated
         "cpu  a b c d\n",                    // garbage
         "cpuX 1 2 3 4\ncpu 1 2 3 4\n",       // bad core name
+        "cpu  1 2 3 4\ncpu0x 1 2 3 4\n",     // core id runs into a letter
+        "cpu  1 2 3 4\ncpu1 1 2 3 4\ncpu0 1 2 3 4\n", // ids out of order
+        "cpu  1 2 3 4\ncpu0 1 2 3 4\ncpu0 1 2 3 4\n", // the same id twice
         "cpu  99999999999999999999999 1 2 3\n", // overflow
     ])
     func rejects(_ text: String) {
@@ -52,6 +62,16 @@ func parse<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(ParseError
         #expect(a.busyPercent(since: b) == 0)          // counters went backwards
         let io = CPUTimes(user: 100, nice: 0, system: 0, idle: 100, iowait: 100)
         #expect(io.busyPercent(since: CPUTimes(user: 100, nice: 0, system: 0, idle: 100)) == 0) // iowait is idle
+    }
+
+    /// Per-CPU iowait may go backwards (proc(5)): each field's delta saturates at zero on its
+    /// own, so the drop is not taken out of the other fields' time (55.6% with one total delta).
+    @Test func aFieldGoingBackwardsCountsAsNoTimeForThatFieldOnly() {
+        let earlier = CPUTimes(user: 100, nice: 0, system: 0, idle: 100, iowait: 50)
+        let later = CPUTimes(user: 150, nice: 0, system: 0, idle: 150, iowait: 40)
+        #expect(later.busyPercent(since: earlier) == 50)
+        let steal = CPUTimes(user: 100, nice: 0, system: 0, idle: 100, steal: 1000)
+        #expect(CPUTimes(user: 100, nice: 0, system: 0, idle: 200, steal: 0).busyPercent(since: steal) == 0)
     }
 }
 

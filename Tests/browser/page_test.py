@@ -242,11 +242,14 @@ def phase_live(d, daemon, outdir):
     for i in ("cpu", "memory-used", "threads", "load", "connections"):
         check("live: #%s shows a value" % i, text(d, i) not in (None, "", "—"), "#%s is %r" % (i, text(d, i)))
 
-    ncores = len(snap.get("cpu_cores") or [])
+    ncores = len(snap.get("cpu_cores") or {})
     tiles = js(d, "return document.querySelectorAll('#cores .core').length")
     sparks = js(d, "return document.querySelectorAll('#cores canvas[data-points]').length")
     check("live: per-core tiles exist", ncores >= 1 and tiles == ncores,
           "%d tiles, daemon reports %d cores" % (tiles, ncores))
+    labels = js(d, "return Array.from(document.querySelectorAll('#cores .core .name')).map(e => e.textContent)")
+    check("live: cores are labelled by the kernel's CPU id", labels == list((snap.get("cpu_cores") or {}).keys()),
+          "%s vs %s" % (labels, list((snap.get("cpu_cores") or {}).keys())))
     check("live: per-core sparklines drawn", sparks == tiles and sparks >= 1, "%d of %d drawn" % (sparks, tiles))
 
     wait_for(lambda: chart_points(d).get("cpu", 0) >= 8, 6)  # a bit more history for the picture

@@ -5,16 +5,16 @@ through a proxy we can cut, and nginx configured from the README. Only 127.0.0.1
 Usage: interop.py PROCSTREAMD  (run by run.sh, with the pinned libraries importable).
 Prints PASS/FAIL lines and, last, 'N passed, M failed'; exits 1 if anything failed.
 """
+import json
 import os
 import socket
 import sys
 import threading
 import time
 
+import nginx_test
 from common import (HERE, WAIT, WANT, Client, Daemon, RawStream, check, check_stream, metrics,
                     node_env, python_cmd, results, snapshot_time, started_at)
-import json
-import nginx_test
 
 NODE_CLIENT = ["node", os.path.join(HERE, "eventsource_client.js")]
 
@@ -29,10 +29,10 @@ def framing(binary):
                 detail = f"{raw.status!r}, Transfer-Encoding {te!r}, Content-Length {cl!r}, Connection {conn!r}"
                 if version == "HTTP/1.1":
                     check("raw HTTP/1.1 /events: 200 and chunked (Transfer-Encoding: chunked, no Content-Length)",
-                          " 200 " in raw.status + " " and raw.chunked and not cl, detail)
+                          raw.status.split()[1:2] == ["200"] and raw.chunked and not cl, detail)
                 else:
                     check("raw HTTP/1.0 /events: 200, close-delimited (not chunked, Connection: close)",
-                          " 200 " in raw.status + " " and not raw.chunked and not cl and conn.lower() == "close", detail)
+                          raw.status.split()[1:2] == ["200"] and not raw.chunked and not cl and conn.lower() == "close", detail)
                 check_stream(f"raw {version}", raw.start, raw.read_events())
             finally:
                 raw.close()
@@ -93,8 +93,12 @@ class CuttableProxy:
         self.requests.append((accepted, head.decode("latin-1")))
         self.sockets += [client, upstream]
         upstream.sendall(head)
-        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
+        back = threading.Thread(target=self._pump, args=(upstream, client), daemon=True)
+        back.start()
         self._pump(client, upstream)
+        back.join()
+        client.close()
+        upstream.close()
 
     @staticmethod
     def _pump(src, dst):

@@ -32,7 +32,9 @@ def readme_location_block():
     if SECTION not in text:
         raise ValueError(f"README.md has no section {SECTION!r}")
     lines = text.split(SECTION, 1)[1].split("\n#", 1)[0].splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "location / {")
+    start = next((i for i, line in enumerate(lines) if line.strip() == "location / {"), None)
+    if start is None:
+        raise ValueError(f"no `location / {{` line under {SECTION!r}")
     depth = 0
     for end in range(start, len(lines)):
         depth += lines[end].count("{") - lines[end].count("}")
@@ -74,6 +76,15 @@ http {{
 """
         with open(os.path.join(d, "nginx.conf"), "w") as f:
             f.write(conf)
+        self.proc = None
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
+        d = self.dir
         self.proc = subprocess.Popen([NGINX, "-p", d + "/", "-c", d + "/nginx.conf", "-e", d + "/error.log"],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + WAIT
@@ -83,9 +94,7 @@ http {{
                 return
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    err = self.log()
-                    self.stop()
-                    raise RuntimeError("nginx did not start: " + err[-600:])
+                    raise RuntimeError("nginx did not start: " + self.log()[-600:])
                 time.sleep(0.05)
 
     def log(self):
@@ -96,7 +105,7 @@ http {{
 
     def stop(self):
         stop(self.proc)
-        if self.proc.stderr:
+        if self.proc and self.proc.stderr:
             self.proc.stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -112,7 +121,7 @@ def run(binary):
             raw = RawStream(nginx.port)
             try:
                 check("nginx + raw socket: /events answers 200 text/event-stream",
-                      " 200" in raw.status and raw.header("Content-Type").startswith("text/event-stream"),
+                      raw.status.split()[1:2] == ["200"] and raw.header("Content-Type").startswith("text/event-stream"),
                       f"{raw.status!r}, Content-Type {raw.header('Content-Type')!r}, "
                       f"Transfer-Encoding {raw.header('Transfer-Encoding')!r}")
                 check_stream("nginx + raw socket", raw.start, raw.read_events())

@@ -67,7 +67,8 @@ func fuzzStat(_ bytes: UnsafeRawBufferPointer) {
             let stat = try Parse.stat(part)
             require(stat.cores.count < lineCount(part), "\(stat.cores.count) cores from \(lineCount(part)) lines")
             times.append(stat.total)
-            times.append(contentsOf: stat.cores.prefix(7))
+            times.append(contentsOf: stat.cores.prefix(7).map(\.times))
+            require(zip(stat.cores, stat.cores.dropFirst()).allSatisfy { $0.id < $1.id }, "core ids not ascending: \(stat.cores.map(\.id))")
         } catch {
             checkError(error, part, file: "stat")
         }
