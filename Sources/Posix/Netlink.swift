@@ -8,7 +8,7 @@ public enum Netlink {
 
     /// A blocking netlink socket with a receive timeout, so a kernel that never answers cannot
     /// stall the loop for more than `timeoutMillis`.
-    public static func open(protocol proto: CInt, timeoutMillis: Int = 500) throws(SyscallError) -> FileDescriptor {
+    public static func open(protocol proto: CInt, timeoutMillis: Int) throws(SyscallError) -> FileDescriptor {
         let raw = try check("socket(AF_NETLINK)") { socket(AF_NETLINK, CLINUX_SOCK_DGRAM | CLINUX_SOCK_CLOEXEC, proto) }
         var tv = timeval(tv_sec: timeoutMillis / 1000, tv_usec: (timeoutMillis % 1000) * 1000)
         _ = setsockopt(raw, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))

@@ -88,10 +88,14 @@ public struct SockDiagReader {
     private var sequence: UInt32 = 0
     private let buffer = ReadBuffer(capacity: 64 * 1024)
 
+    /// Each receive waits at most this long for the kernel; the dump is produced while we read,
+    /// so in practice it never waits at all, but the loop must never stall on it.
+    public static let receiveTimeoutMillis = 5
+
     /// Fails where netlink is not allowed (e.g. systemd's RestrictAddressFamilies=): the
     /// caller then falls back to /proc/net/tcp.
     public init() throws(SyscallError) {
-        fd = try Netlink.open(protocol: Netlink.sockDiag)
+        fd = try Netlink.open(protocol: Netlink.sockDiag, timeoutMillis: Self.receiveTimeoutMillis)
     }
 
     public func close() { fd.close() }
@@ -99,6 +103,7 @@ public struct SockDiagReader {
     /// Counts the sockets in the given states (a bit per state, as in `SockDiag.allStates`);
     /// the others are left at zero. The kernel skips unrequested states before formatting
     /// them, which is what makes a narrow mask cheap.
+    /// A failure leaves the socket with a dump half read: close it and open a new one.
     public mutating func tcpStates(mask: UInt32 = SockDiag.allStates) -> Result<TCPStates, SourceError> {
         var states = TCPStates()
         sequence &+= 1

@@ -8,6 +8,15 @@
 /// CurrEstab includes CLOSE_WAIT on kernels that follow RFC 1213 and not on older ones. When
 /// there are CLOSE_WAIT sockets and it is not yet known which kind of kernel this is, the tick
 /// takes a full dump instead and, when the counter held still around it, learns the answer.
+/// A dump of TCP sockets by state (netlink sock_diag; a fake one in tests).
+public protocol TCPStateDump {
+    /// Counts the sockets in the given states (a bit per state, as in `SockDiag.allStates`).
+    mutating func tcpStates(mask: UInt32) -> Result<TCPStates, SourceError>
+    func close()
+}
+
+extension SockDiagReader: TCPStateDump {}
+
 public struct TCPCounter {
     public enum Semantics: Equatable, Sendable {
         case unknown
@@ -19,10 +28,14 @@ public struct TCPCounter {
     static let timeWait: UInt32 = 1 << 6
     static let narrowMask = SockDiag.allStates & ~established & ~timeWait
 
-    private var diag: SockDiagReader
-    private(set) public var semantics: Semantics = .unknown
+    private var diag: any TCPStateDump
+    private(set) public var semantics: Semantics
 
-    public init(diag: SockDiagReader) { self.diag = diag }
+    /// `semantics`: what an earlier counter on this host already learned.
+    public init(diag: any TCPStateDump, semantics: Semantics = .unknown) {
+        self.diag = diag
+        self.semantics = semantics
+    }
 
     public func close() { diag.close() }
 
@@ -30,7 +43,7 @@ public struct TCPCounter {
         let counter: UInt64
         switch reader.currEstab() {
         case .success(let c): counter = c
-        case .failure: return diag.tcpStates()   // no net/snmp: list everything
+        case .failure: return diag.tcpStates(mask: SockDiag.allStates)   // no net/snmp: list everything
         }
         var states: TCPStates
         switch diag.tcpStates(mask: Self.narrowMask) {
@@ -60,7 +73,7 @@ public struct TCPCounter {
     /// A full dump for this tick; if CurrEstab read the same before and after it, it tells
     /// which kind of kernel this is.
     private mutating func calibrate(reader: inout ProcReader, before: UInt64) -> Result<TCPStates, SourceError> {
-        let full = diag.tcpStates()
+        let full = diag.tcpStates(mask: SockDiag.allStates)
         if case .success(let states) = full, case .success(let after) = reader.currEstab(), after == before {
             semantics = Self.learn(counter: before, established: states.established, closeWait: states.closeWait)
         }

@@ -8,19 +8,22 @@ struct Collector {
     private var reader: ProcReader
     private var previousCPU: CPUStat?
     /// TCP states come from netlink sock_diag when the proc root is the live /proc (a captured
-    /// tree has no netlink), and from /proc/net/tcp* otherwise or when netlink is refused.
-    private var tcpCounter: TCPCounter?
-    /// Why netlink was given up, once; nil while it works or was never tried.
-    private(set) var netlinkFallbackReason: String?
+    /// tree has no netlink), and from /proc/net/tcp* otherwise or for a tick where netlink fails.
+    private var tcp: TCPSource
 
-    init(procRoot: String, netlink: Bool? = nil) {
+    /// `netlink`: nil decides by the proc root; a `TCPSource.Opener` (tests) uses that.
+    init(procRoot: String, netlink: Bool? = nil, openNetlink: TCPSource.Opener? = nil) {
         reader = ProcReader(root: procRoot)
-        if netlink ?? (procRoot == "/proc" || procRoot == "/proc/") {
-            do { tcpCounter = TCPCounter(diag: try SockDiagReader()) } catch { netlinkFallbackReason = error.description }
-        }
+        let live = netlink ?? (procRoot == "/proc" || procRoot == "/proc/")
+        let opener: TCPSource.Opener? = live ? { TCPSource.sockDiag() } : nil
+        tcp = TCPSource(open: openNetlink ?? opener)
     }
 
-    var tcpSource: String { tcpCounter == nil ? "proc" : "netlink" }
+    /// What the last collection counted TCP states with: "netlink" or "proc".
+    var tcpSource: String { tcp.name }
+
+    /// A change in where TCP states come from since the last call, for the log.
+    mutating func takeTCPNotice() -> TCPSource.Notice? { tcp.takeNotice() }
 
     /// Takes the CPU baseline, so the first snapshot after it has a real percentage.
     mutating func prime() {
@@ -62,18 +65,11 @@ struct Collector {
         case .success(let load): snapshot.load = load
         case .failure(let error): snapshot.errors.append(error)
         }
-        var tcp = tcpCounter?.tcpStates(reader: &reader)
-        if case .failure(let error) = tcp {
-            netlinkFallbackReason = error.message
-            tcpCounter?.close()
-            tcpCounter = nil
-            tcp = nil
-        }
-        switch tcp ?? reader.tcpStates() {
+        switch tcp.tcpStates(reader: &reader, now: started) {
         case .success(let states): snapshot.tcp = states
         case .failure(let error): snapshot.errors.append(error)
         }
-        snapshot.tcpSource = tcpSource
+        snapshot.tcpSource = tcp.name
         switch reader.uptime() {
         case .success(let up): snapshot.uptimeSeconds = up
         case .failure(let error): snapshot.errors.append(error)

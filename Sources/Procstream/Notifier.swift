@@ -10,11 +10,19 @@ struct Notifier {
     init() {
         enabled = ProcessInfo.environment("NOTIFY_SOCKET") != nil
         var usec: UInt64 = 0
-        if sd_watchdog_enabled(0, &usec) > 0, usec > 0 {
-            watchdogPeriodNanos = usec * 1000 / 2
-        } else {
-            watchdogPeriodNanos = nil
-        }
+        watchdogPeriodNanos = sd_watchdog_enabled(0, &usec) > 0 ? Self.watchdogPeriod(usec: usec) : nil
+    }
+
+    /// The longest ping period used: systemd accepts WATCHDOG_USEC up to 2^64 - 2 µs, and
+    /// pinging more often than asked is harmless.
+    static let maxWatchdogPeriodNanos: UInt64 = 3_600_000_000_000
+
+    /// Half of `usec` in nanoseconds (`usec * 500`, which overflows past about 584 years),
+    /// capped at an hour; nil for 0 (no watchdog).
+    static func watchdogPeriod(usec: UInt64) -> UInt64? {
+        guard usec > 0 else { return nil }
+        let (half, overflow) = usec.multipliedReportingOverflow(by: 500)
+        return overflow ? maxWatchdogPeriodNanos : min(half, maxWatchdogPeriodNanos)
     }
 
     func notify(_ state: String) {

@@ -80,7 +80,6 @@ public final class Server {
     private var latestErrorEvents = StreamBytes.empty
     private var history: History
     private var latestJSON: [UInt8] = []
-    private var loggedNetlinkFallback = false
     private var failingSources: [String: String] = [:]
     private var lastCollectMicros = 0
     private var lastTickNanos: UInt64 = 0
@@ -241,9 +240,13 @@ public final class Server {
         latestErrorEvents = StreamBytes(errors)
         // One chunk for the whole tick: metrics and its error events arrive together.
         latestEvents = StreamBytes(metrics + errors)
-        if let reason = collector.netlinkFallbackReason, !loggedNetlinkFallback {
-            Log.warning("counting TCP sockets from /proc/net/tcp: netlink sock_diag unavailable (\(reason))")
-            loggedNetlinkFallback = true
+        switch collector.takeTCPNotice() {
+        case .fellBack(let reason)?:
+            Log.warning("counting TCP sockets from /proc/net/tcp: netlink sock_diag failed (\(reason)); retrying it with backoff")
+        case .recovered?:
+            Log.info("counting TCP sockets over netlink sock_diag again")
+        case nil:
+            break
         }
         lastCollectMicros = snapshot.collectMicros
         lastTickNanos = now

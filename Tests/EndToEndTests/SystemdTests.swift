@@ -79,6 +79,16 @@ final class NotifySocket {
         #expect(notify.messages.contains { $0.text == "WATCHDOG=1" && $0.at > resumedAt })
     }
 
+    /// WATCHDOG_USEC as large as systemd accepts (2^64 - 2) once trapped on `usec * 1000`.
+    @Test func aHugeWatchdogIntervalStartsInsteadOfTrapping() throws {
+        let notify = try NotifySocket()
+        let daemon = try Daemon(["--interval", "0.1"], environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "18446744073709551614"])
+        notify.receive(until: { $0.contains { $0.contains("READY=1") } }, timeout: 3)
+        #expect(notify.messages.contains { $0.text.contains("READY=1") })
+        let (status, _) = daemon.stop()
+        #expect(status == 0)
+    }
+
     @Test func withoutNotifySocketNothingIsSentAndSubscribersAreClosedOnStop() throws {
         let daemon = try Daemon(["--interval", "0.1"])
         let c = try Client(port: daemon.port)

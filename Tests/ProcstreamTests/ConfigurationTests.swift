@@ -98,3 +98,16 @@ import Testing
         #expect(Log.format(.info, "x", journal: false) == "procstreamd: x\n")
     }
 }
+
+@Suite struct WatchdogPeriodTests {
+    /// Half the interval systemd asks for; huge values (up to the 2^64 - 2 µs systemd accepts)
+    /// must not overflow `usec * 1000`, they are capped at an hour.
+    @Test func halfTheIntervalCappedWithoutOverflow() {
+        #expect(Notifier.watchdogPeriod(usec: 0) == nil)
+        #expect(Notifier.watchdogPeriod(usec: 1) == 500)
+        #expect(Notifier.watchdogPeriod(usec: 5_000_000) == 2_500_000_000)
+        #expect(Notifier.watchdogPeriod(usec: 7_200_000_000) == Notifier.maxWatchdogPeriodNanos)
+        #expect(Notifier.watchdogPeriod(usec: UInt64.max / 1000 + 1) == Notifier.maxWatchdogPeriodNanos)
+        #expect(Notifier.watchdogPeriod(usec: UInt64.max - 1) == Notifier.maxWatchdogPeriodNanos)
+    }
+}
