@@ -171,12 +171,13 @@ final class Client {
         }
     }
 
-    /// Reads whatever arrives within `timeout` seconds (returns early on EOF). False on EOF.
+    /// Reads whatever arrives within `timeout` seconds, at most `maxBytes` (returns early on
+    /// EOF). False on EOF.
     @discardableResult
-    func read(timeout: Double) -> Bool {
+    func read(timeout: Double, maxBytes: Int = 65536) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&p, 1, Int32(timeout * 1000)) > 0 else { return true }
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var chunk = [UInt8](repeating: 0, count: maxBytes)
         let n = recv(fd, &chunk, chunk.count, 0)
         if n < 0 { receiveError = errno }
         if n <= 0 { return false }
