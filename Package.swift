@@ -16,18 +16,28 @@ let package = Package(
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
         // The only module that makes raw syscalls: descriptors, errno, sockets, epoll, timers.
         .target(name: "Posix", dependencies: ["CLinux"]),
-        // Pure /proc parsers and a reader rooted at a configurable directory.
-        .target(name: "ProcFS", dependencies: ["Posix"]),
+        // Pure parsers of /proc files and sock_diag replies: bytes in, values or errors out.
+        .target(name: "ProcParsers"),
+        // Readers that fetch those bytes: files under a proc root, a netlink sock_diag socket.
+        .target(name: "ProcFS", dependencies: ["Posix", "ProcParsers"]),
+        // One collector per source, the ordered registry, and the snapshot's JSON.
+        .target(name: "Collectors", dependencies: ["Posix", "ProcFS", "ProcParsers"]),
         // HTTP/1.1 request parsing, responses and SSE framing: bytes in, bytes out.
         .target(name: "HTTP"),
-        // The daemon: configuration, collection, connection state machine, loop wiring, systemd.
-        .target(name: "Procstream", dependencies: ["Posix", "ProcFS", "HTTP", "CSystemd"]),
+        // The live page's bytes.
+        .target(name: "LivePage"),
+        // The connection state machine (request and stream phase), history, routing, access.
+        .target(name: "Streaming", dependencies: ["HTTP", "LivePage"]),
+        // The daemon: configuration, the loop's wiring, the tick, the connection driver, systemd.
+        .target(name: "Procstream", dependencies: ["Posix", "Collectors", "HTTP", "Streaming", "CSystemd"]),
         .executableTarget(name: "procstreamd", dependencies: ["Procstream"]),
         // Micro-benchmark of one collection and one serialisation (README "Performance").
         .executableTarget(name: "procstream-bench", dependencies: ["Procstream", "Posix"]),
 
         .testTarget(name: "PosixTests", dependencies: ["Posix"]),
-        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], exclude: ["Fixtures"]),
+        .testTarget(name: "ProcFSTests", dependencies: ["ProcFS", "ProcParsers"], exclude: ["Fixtures"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors"]),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "ProcstreamTests", dependencies: ["Procstream"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),

@@ -1,17 +1,5 @@
 import Posix
-
-/// A source that could not be read or parsed, named the way events and logs name it.
-public struct SourceError: Error, Equatable, Sendable, CustomStringConvertible {
-    public let source: String
-    public let message: String
-
-    public init(source: String, message: String) {
-        self.source = source
-        self.message = message
-    }
-
-    public var description: String { "\(source): \(message)" }
-}
+import ProcParsers
 
 /// Reads /proc files under a root directory (`/proc`, or a captured tree in tests) into one
 /// reusable buffer and hands the bytes to the pure parsers.
@@ -28,14 +16,15 @@ public struct ProcReader {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
     }
 
-    /// Reads `name` under the root and parses it. `missingIsAbsent`: a missing file is `nil`
-    /// rather than an error (net/tcp6 on a host without IPv6).
-    private mutating func read<T>(_ name: String, limit: Int = smallFileLimit, missingIsAbsent: Bool = false,
-                                  _ parse: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T?, SourceError> {
+    /// Reads `name` under the root and parses it. A read failing with one of `absentErrors`
+    /// means the file is not there on this kernel (ENOENT for net/tcp6 without IPv6; ENOENT or
+    /// EOPNOTSUPP for /proc/pressure without PSI): `nil`, not an error.
+    public mutating func read<T>(_ name: String, limit: Int = smallFileLimit, absentErrors: [Int32] = [],
+                                 _ parse: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T?, SourceError> {
         do {
             try Files.read(path: root + "/" + name, into: buffer, limit: limit)
         } catch {
-            if missingIsAbsent && error.code == 2 /* ENOENT */ { return .success(nil) }
+            if absentErrors.contains(error.code) { return .success(nil) }
             return .failure(SourceError(source: name, message: error.description))
         }
         defer { buffer.shrink(to: 1 << 20) }   // don't keep a huge socket table's memory
@@ -48,22 +37,6 @@ public struct ProcReader {
 
     private mutating func required<T>(_ name: String, _ parse: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T, SourceError> {
         read(name) { (b) throws(ParseError) in try parse(b) }.map { $0! }
-    }
-
-    public mutating func stat() -> Result<CPUStat, SourceError> {
-        required("stat") { (b) throws(ParseError) in try Parse.stat(b) }
-    }
-
-    public mutating func meminfo() -> Result<MemInfo, SourceError> {
-        required("meminfo") { (b) throws(ParseError) in try Parse.meminfo(b) }
-    }
-
-    public mutating func loadavg() -> Result<LoadAvg, SourceError> {
-        required("loadavg") { (b) throws(ParseError) in try Parse.loadavg(b) }
-    }
-
-    public mutating func uptime() -> Result<Double, SourceError> {
-        required("uptime") { (b) throws(ParseError) in try Parse.uptime(b) }
     }
 
     /// The kernel's CurrEstab counter (net/snmp).
@@ -83,7 +56,7 @@ public struct ProcReader {
             try Parse.netTCP(b, into: &states, file: "net/tcp")
         }
         if case .failure(let e) = v4 { return .failure(e) }
-        let v6 = read("net/tcp6", limit: Self.socketTableLimit, missingIsAbsent: true) { (b) throws(ParseError) in
+        let v6 = read("net/tcp6", limit: Self.socketTableLimit, absentErrors: [2 /* ENOENT */]) { (b) throws(ParseError) in
             try Parse.netTCP(b, into: &states, file: "net/tcp6")
         }
         if case .failure(let e) = v6 { return .failure(e) }

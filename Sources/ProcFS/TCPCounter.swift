@@ -1,3 +1,5 @@
+import ProcParsers
+
 /// Counts TCP sockets by state as cheaply as the kernel allows.
 ///
 /// The expensive part of any listing is the per-socket work, and on a busy host almost every

@@ -1,4 +1,5 @@
 import Posix
+import ProcParsers
 
 /// Where each tick's TCP state counts come from: netlink sock_diag (`TCPCounter`) while it
 /// works; /proc/net/tcp for a tick where it fails, with netlink retried after a backoff that

@@ -1,3 +1,4 @@
+import Collectors
 import HTTP
 import Posix
 
@@ -27,30 +28,31 @@ public enum MicroBenchmark {
 
     /// Collects `iterations` snapshots from `procRoot` (after one warm-up) and times each.
     public static func collection(name: String, procRoot: String, netlink: Bool, iterations: Int) -> (Timing, connections: UInt64?, source: String) {
-        var collector = Collector(procRoot: procRoot, netlink: netlink)
-        collector.prime()
-        var last = collector.collect(clients: 0)
+        var registry = Registry.standard(procRoot: procRoot, netlink: netlink)
+        registry.prime()
+        _ = registry.collect()
         var samples: [Double] = []
         samples.reserveCapacity(iterations)
         for _ in 0..<iterations {
             let start = Clock.monotonicNanos()
-            last = collector.collect(clients: 0)
+            _ = registry.collect()
             samples.append(Double(Clock.monotonicNanos() - start) / 1000)
         }
-        return (Timing(name: name, samplesMicros: samples), last.tcp?.established, last.tcpSource)
+        let tcp = registry.value(of: TCPCollector.self)
+        return (Timing(name: name, samplesMicros: samples), tcp?.states.established, tcp?.source ?? "-")
     }
 
     /// Serialises one live snapshot into its SSE frame `iterations` times.
     public static func serialisation(iterations: Int) -> Timing {
-        var collector = Collector(procRoot: "/proc")
-        collector.prime()
-        let snapshot = collector.collect(clients: 10_000)
+        var registry = Registry.standard(procRoot: "/proc")
+        registry.prime()
+        _ = registry.collect()
         let identity = Identity(host: ProcessInfo.hostname(), version: Configuration.version, intervalSeconds: 1)
         var samples: [Double] = []
         var frame: [UInt8] = []
         for i in 0..<iterations {
             let start = Clock.monotonicNanos()
-            let json = snapshot.json(identity)
+            let json = registry.json(identity, wallMillis: Clock.wallMillis(), clients: 10_000, collectMicros: 0)
             frame.removeAll(keepingCapacity: true)
             SSE.appendEvent(to: &frame, id: String(1_795_618_210_385 + i), event: "metrics", data: json)
             samples.append(Double(Clock.monotonicNanos() - start) / 1000)

@@ -1,5 +1,6 @@
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 /// Captured /proc trees under Fixtures/, read through the same reader the daemon uses.
 func fixture(_ name: String) -> String {

@@ -1,5 +1,6 @@
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 func parse<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(ParseError) -> T) throws(ParseError) -> T {
     let bytes = Array(text.utf8)

@@ -1,6 +1,7 @@
 import Glibc
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 /// Builds reply datagrams the way the kernel lays them out.
 func message(type: UInt16, sequence: UInt32, payload: [UInt8]) -> [UInt8] {

@@ -1,6 +1,7 @@
 import Posix
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 /// A sock_diag stand-in that answers from a script: a count, or a failure.
 final class ScriptedDump: TCPStateDump {

@@ -64,33 +64,6 @@ import Testing
 }
 
 @Suite struct FormattingTests {
-    @Test(arguments: [
-        (Int64(0), "1970-01-01T00:00:00.000Z"),
-        (Int64(951_782_400_123), "2000-02-29T00:00:00.123Z"),
-        (Int64(1_795_618_210_385), "2026-11-25T14:50:10.385Z"),
-        (Int64(4_102_444_799_999), "2099-12-31T23:59:59.999Z"),
-        (Int64(-1), "1969-12-31T23:59:59.999Z"),
-    ])
-    func rfc3339(_ millis: Int64, _ expected: String) {
-        #expect(Timestamp.rfc3339(millis: millis) == expected)
-    }
-
-    @Test func jsonWriter() {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("s"); w.string("a\"b\\c\n\u{1}é")
-        w.key("i"); w.integer(-42)
-        w.key("u"); w.integer(UInt64.max)
-        w.key("f"); w.fixed(12.345, decimals: 2)
-        w.key("g"); w.fixed(0.005, decimals: 2)
-        w.key("h"); w.fixed(-0.001, decimals: 2)
-        w.key("n"); w.fixed(.nan, decimals: 2)
-        w.key("a"); w.beginArray(); w.integer(1); w.null(); w.beginObject(); w.endObject(); w.endArray()
-        w.endObject()
-        #expect(String(decoding: w.bytes, as: UTF8.self) ==
-            #"{"s":"a\"b\\c\n\u0001é","i":-42,"u":18446744073709551615,"f":12.35,"g":0.01,"h":0.00,"n":null,"a":[1,null,{}]}"#)
-    }
-
     @Test func logLines() {
         #expect(Log.format(.warning, "a\nb", journal: true) == "<4>a b\n")
         #expect(Log.format(.info, "x", journal: true) == "<6>x\n")
@@ -109,5 +82,23 @@ import Testing
         #expect(Notifier.watchdogPeriod(usec: 7_200_000_000) == Notifier.maxWatchdogPeriodNanos)
         #expect(Notifier.watchdogPeriod(usec: UInt64.max / 1000 + 1) == Notifier.maxWatchdogPeriodNanos)
         #expect(Notifier.watchdogPeriod(usec: UInt64.max - 1) == Notifier.maxWatchdogPeriodNanos)
+    }
+}
+
+@Suite struct AccessFlagTests {
+    @Test func flags() throws {
+        guard case .run(let c) = try Configuration.parse(["--token-file", "/etc/t", "--allow-origin", "https://a.example:8443",
+                                                          "--allow-origin=http://b.example", "--max-connections", "50",
+                                                          "--max-clients", "10", "--max-queued-kib", "64"]).get() else { Issue.record(); return }
+        #expect(c.tokenFile == "/etc/t")
+        #expect(c.allowedOrigins == ["https://a.example:8443", "http://b.example"])
+        #expect(c.connectionLimit == 50)
+        #expect(c.maxQueuedKiB == 64)
+        guard case .run(let d) = try Configuration.parse(["--max-clients", "10"]).get() else { Issue.record(); return }
+        #expect(d.connectionLimit == 1034)
+        for bad in [["--allow-origin", "*"], ["--allow-origin", "https://a.example/path"], ["--allow-origin", "a.example"],
+                    ["--max-connections", "5", "--max-clients", "10"], ["--max-queued-kib", "8"]] {
+            if case .success = Configuration.parse(bad) { Issue.record("accepted \(bad)") }
+        }
     }
 }

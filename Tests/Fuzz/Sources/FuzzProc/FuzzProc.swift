@@ -1,5 +1,5 @@
-// libFuzzer target for the /proc parsers (Sources/ProcFS/Parsers.swift) and the sock_diag reply
-// parser (Sources/ProcFS/SockDiag.swift).
+// libFuzzer target for the /proc parsers (Sources/ProcParsers/Parsers.swift) and the sock_diag reply
+// parser (Sources/ProcParsers/SockDiag.swift).
 //
 // Input layout: the first byte selects the parser (value % 8), the rest is the file or datagram:
 //   0 /proc/stat   1 /proc/meminfo   2 /proc/loadavg   3 /proc/uptime   4 /proc/net/tcp{,6}
@@ -7,7 +7,7 @@
 //   7 /proc/net/sockstat
 // Parsers may throw on anything, but must not crash, and what they return must be sane; the
 // fuzzer traps (a crash for libFuzzer) when an invariant fails.
-import ProcFS
+import ProcParsers
 
 enum Selector: UInt8, CaseIterable {
     case stat, meminfo, loadavg, uptime, netTCP, sockDiag, snmp, sockstat

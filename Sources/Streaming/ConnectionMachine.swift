@@ -1,14 +1,16 @@
 import HTTP
 
-/// One client connection as a state machine: bytes and clock readings go in, actions come out.
-/// It does no I/O, so every path (pipelining, timeouts, errors, streaming) is testable without
-/// sockets; the server performs the actions.
-struct HTTPConnection {
-    enum State: Equatable {
+/// One client connection as a state machine, from the first request byte to the close: bytes,
+/// clock readings and the history go in, actions and bytes to send come out. It does no I/O, so
+/// every path (pipelining, timeouts, errors, subscribing, replay against the queue bound, a
+/// history wrap, lingering) is testable without sockets; `Connections` in the daemon performs
+/// the actions. The request phase is here; the stream phase is in ConnectionMachine+Stream.
+public struct ConnectionMachine {
+    public enum State: Equatable {
         /// Waiting for (the rest of) a request head, until `deadline`.
         case awaitingRequest(deadline: UInt64)
         /// Subscribed to the event stream: further input is discarded.
-        case streaming
+        case streaming(Stream)
         /// Finished: requests are no longer parsed; once output is flushed the connection
         /// lingers, or it is closed at `deadline` if the client will not take it.
         case closing(deadline: UInt64)
@@ -19,10 +21,17 @@ struct HTTPConnection {
         case lingering(deadline: UInt64, discarded: Int)
     }
 
-    enum Action: Equatable {
+    /// A subscriber's stream: its framing, and while it catches up from history, the id of the
+    /// next event to send (live events skip it until then; the replay reaches them in order).
+    public struct Stream: Equatable {
+        public var chunked: Bool
+        public var replayNext: UInt64?
+    }
+
+    public enum Action: Equatable {
         case send([UInt8])
         case subscribe(lastEventID: UInt64?, replay: Int, chunked: Bool, headers: [RequestHead.Header])
-        /// Once everything queued has been sent, call `flushed(now:)`.
+        /// The connection is closing: once everything queued has been sent, call `flushed(now:)`.
         case closeAfterFlush
         /// Shut down the write side (the client reads EOF after the response).
         case shutdownWrite
@@ -30,23 +39,31 @@ struct HTTPConnection {
         case close
     }
 
-    private(set) var state: State
+    public internal(set) var state: State
     private(set) var input: [UInt8] = []
     private var parser: RequestParser
     let headTimeoutNanos: UInt64
-    static let lingerNanos: UInt64 = 2_000_000_000
-    static let lingerByteLimit = 1 << 20
+    /// Output the socket has not taken yet, bounded (past it the client is dropped).
+    public var output: OutputQueue
+    /// Replay from history fills the queue only up to here: half the bound, at most 64 KiB, so
+    /// replay alone can never push a client over the bound and get it dropped.
+    let replayWatermark: Int
+    public static let lingerNanos: UInt64 = 2_000_000_000
+    public static let lingerByteLimit = 1 << 20
 
-    init(now: UInt64, limits: RequestLimits = RequestLimits(), headTimeoutNanos: UInt64 = 10_000_000_000) {
+    public init(now: UInt64, limits: RequestLimits = RequestLimits(), headTimeoutNanos: UInt64 = 10_000_000_000,
+                outputLimit: Int = 256 * 1024) {
         self.headTimeoutNanos = headTimeoutNanos
         parser = RequestParser(limits: limits)
         state = .awaitingRequest(deadline: now + headTimeoutNanos)
+        output = OutputQueue(limit: outputLimit)
+        replayWatermark = min(64 * 1024, outputLimit / 2)
         input.reserveCapacity(1024)
     }
 
     /// How many bytes the server may read for this connection now: the head limit bounds the
     /// input buffer; a streaming client's input is read into scratch space and dropped.
-    var readBudget: Int {
+    public var readBudget: Int {
         switch state {
         case .awaitingRequest: return max(0, parser.limits.maxHeadBytes + 1 - input.count)
         case .streaming, .closing, .lingering: return 0
@@ -54,7 +71,7 @@ struct HTTPConnection {
     }
 
     /// Bytes arrived. Handles every complete request in the buffer (pipelining), in order.
-    mutating func received(_ bytes: some Collection<UInt8>, now: UInt64, route: (RequestHead) -> Reply) -> [Action] {
+    public mutating func received(_ bytes: some Collection<UInt8>, now: UInt64, route: (RequestHead) -> Reply) -> [Action] {
         guard case .awaitingRequest = state else { return [] }
         input.append(contentsOf: bytes)
         var actions: [Action] = []
@@ -82,7 +99,7 @@ struct HTTPConnection {
                         actions.append(.closeAfterFlush)
                     }
                 case .subscribe(let lastEventID, let replay, let chunked, let headers):
-                    state = .streaming
+                    state = .streaming(Stream(chunked: chunked, replayNext: nil))
                     input = []
                     actions.append(.subscribe(lastEventID: lastEventID, replay: replay, chunked: chunked, headers: headers))
                 }
@@ -93,7 +110,7 @@ struct HTTPConnection {
 
     /// Input that arrived when no request is read any more (a subscriber's, or after a final
     /// response): dropped, but a lingering connection stops draining past its byte limit.
-    mutating func discarded(_ count: Int) -> [Action] {
+    public mutating func discarded(_ count: Int) -> [Action] {
         guard case .lingering(let deadline, let discarded) = state else { return [] }
         if discarded + count > Self.lingerByteLimit { return [.close] }
         state = .lingering(deadline: deadline, discarded: discarded + count)
@@ -102,21 +119,21 @@ struct HTTPConnection {
 
     /// Refused before any request was read (over the connection limit): send `response`, then
     /// linger like any other final response.
-    mutating func refuse(_ response: [UInt8], now: UInt64) -> [Action] {
+    public mutating func refuse(_ response: [UInt8], now: UInt64) -> [Action] {
         state = .closing(deadline: now + headTimeoutNanos)
         input = []
         return [.send(response), .closeAfterFlush]
     }
 
     /// The final response has left: half-close and linger.
-    mutating func flushed(now: UInt64) -> [Action] {
+    public mutating func flushed(now: UInt64) -> [Action] {
         guard case .closing = state else { return [] }
         state = .lingering(deadline: now + Self.lingerNanos, discarded: 0)
         return [.shutdownWrite]
     }
 
     /// The peer closed its side.
-    mutating func peerClosed() -> [Action] {
+    public mutating func peerClosed() -> [Action] {
         state = .closing(deadline: 0)
         input = []
         return [.close]
@@ -125,7 +142,7 @@ struct HTTPConnection {
     /// The clock moved on: a head that has not arrived by its deadline is cut off (408 if the
     /// client had started one, silently if the connection was idle), a final response the
     /// client has not taken by its deadline is abandoned, and lingering ends.
-    mutating func tick(now: UInt64) -> [Action] {
+    public mutating func tick(now: UInt64) -> [Action] {
         switch state {
         case .awaitingRequest(let deadline) where now >= deadline:
             state = .closing(deadline: now + headTimeoutNanos)
@@ -146,60 +163,6 @@ struct HTTPConnection {
         case .headersTooLarge: return "request head over \(parser.limits.maxHeadBytes) bytes or \(parser.limits.maxHeaderCount) fields"
         case .contentTooLarge: return "request bodies are not accepted"
         case .versionNotSupported: return "only HTTP/1.0 and HTTP/1.1 are supported"
-        }
-    }
-}
-
-/// Output waiting for a slow socket, bounded: past `limit` bytes the client is dropped rather
-/// than the daemon's memory growing.
-struct OutputQueue {
-    let limit: Int
-    private(set) var bytes: [UInt8] = []
-    private var start = 0
-
-    init(limit: Int) { self.limit = limit }
-
-    var count: Int { bytes.count - start }
-    var isEmpty: Bool { count == 0 }
-
-    /// Appends; false (and nothing appended) when that would exceed the limit.
-    mutating func append(_ more: some Collection<UInt8>) -> Bool {
-        guard count + more.count <= limit else { return false }
-        bytes.append(contentsOf: more)
-        return true
-    }
-
-    /// One gathered send of the pending bytes followed by `more` (`body` gets both and returns
-    /// how many bytes it sent across them); whatever of `more` was not sent is queued. False,
-    /// with nothing queued, when that would exceed the limit.
-    mutating func send(appending more: [UInt8], _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Int) -> Bool {
-        let s = start
-        let pending = count
-        let sent = bytes.withUnsafeBytes { queued in
-            more.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: queued[s...]), $0) }
-        }
-        if sent >= pending {
-            bytes = []
-            start = 0
-            return append(more[min(more.count, sent - pending)...])
-        }
-        start += sent
-        return append(more)
-    }
-
-    /// Calls `body` with the pending bytes; it returns how many were sent.
-    mutating func drain(_ body: (UnsafeRawBufferPointer) -> Int) {
-        guard !isEmpty else { return }
-        let s = start
-        let sent = bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[s...])) }
-        start += sent
-        if start == bytes.count {
-            // Release the memory of a burst rather than keep it for the connection's life.
-            bytes = []
-            start = 0
-        } else if start > 64 * 1024 && start > bytes.count / 2 {
-            bytes.removeFirst(start)
-            start = 0
         }
     }
 }

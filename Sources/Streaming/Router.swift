@@ -1,60 +1,27 @@
 import HTTP
-
-/// Who may use the daemon beyond its loopback default: an optional bearer token and an exact
-/// list of origins allowed to read it cross-origin.
-struct AccessPolicy: Equatable {
-    /// The token's bytes; nil: no token needed.
-    var token: [UInt8]?
-    var allowedOrigins: [String] = []
-
-    static let cookieName = "procstream_token"
-
-    /// Constant-time comparison: the time taken depends on the expected token's length only,
-    /// never on where a guess first differs. The lengths are compared whole (folding their
-    /// difference into a byte would let 256 extra characters pass).
-    static func matches(_ presented: Substring, _ expected: [UInt8]) -> Bool {
-        let given = Array(presented.utf8)
-        var difference: UInt8 = given.count == expected.count ? 0 : 1
-        for i in 0..<expected.count {
-            difference |= expected[i] ^ (i < given.count ? given[i] : 0)
-        }
-        return difference == 0
-    }
-
-    /// Whether the request carries the token, as `Authorization: Bearer` or the cookie the page
-    /// sets.
-    func authorizes(_ request: RequestHead) -> Bool {
-        guard let token else { return true }
-        if let auth = request.header("Authorization"), auth.hasPrefix("Bearer "),
-           Self.matches(auth.dropFirst(7), token) { return true }
-        for cookieHeader in request.headers where cookieHeader.name.lowercased() == "cookie" {
-            for pair in cookieHeader.value.split(separator: ";") {
-                let kv = pair.drop { $0 == " " }.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                if kv.count == 2, kv[0] == Self.cookieName, Self.matches(kv[1], token) { return true }
-            }
-        }
-        return false
-    }
-
-    /// CORS response headers when the request's Origin is on the list (never `*`).
-    func corsHeaders(_ request: RequestHead) -> [(String, String)] {
-        guard let origin = request.header("Origin"), allowedOrigins.contains(origin) else { return [] }
-        return [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true"), ("Vary", "Origin")]
-    }
-}
+import LivePage
 
 /// What the server knows when a request arrives; routing is a pure function of this and the
 /// request head.
-struct RouteContext {
+public struct RouteContext: Sendable {
     var snapshotJSON: [UInt8]
     var healthy: Bool
     var healthJSON: [UInt8]
     var subscribers: Int
     var maxClients: Int
     var access = AccessPolicy()
+
+    public init(snapshotJSON: [UInt8], healthy: Bool, healthJSON: [UInt8], subscribers: Int, maxClients: Int, access: AccessPolicy = AccessPolicy()) {
+        self.snapshotJSON = snapshotJSON
+        self.healthy = healthy
+        self.healthJSON = healthJSON
+        self.subscribers = subscribers
+        self.maxClients = maxClients
+        self.access = access
+    }
 }
 
-enum Reply: Equatable {
+public enum Reply: Equatable {
     /// A whole response; the connection stays open afterwards only if `keepAlive`.
     case respond([UInt8], keepAlive: Bool)
     /// Start an event stream for this connection: resume after `lastEventID`, or replay the
@@ -63,8 +30,8 @@ enum Reply: Equatable {
     case subscribe(lastEventID: UInt64?, replay: Int, chunked: Bool = true, headers: [RequestHead.Header] = [])
 }
 
-enum Router {
-    static let retryAfterSeconds = 5
+public enum Router {
+    public static let retryAfterSeconds = 5
     static let page = Array(LivePage.html.utf8)
     /// The page is self-contained: inline script and style, data only from its own origin.
     static let pageHeaders = [
@@ -83,7 +50,7 @@ enum Router {
         return 1
     }
 
-    static func route(_ request: RequestHead, _ context: RouteContext) -> Reply {
+    public static func route(_ request: RequestHead, _ context: RouteContext) -> Reply {
         let keepAlive = request.keepAlive
         let isHead = request.method == "HEAD"
         let cors = context.access.corsHeaders(request)

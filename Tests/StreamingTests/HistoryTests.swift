@@ -1,6 +1,6 @@
 import HTTP
 import Testing
-@testable import Procstream
+@testable import Streaming
 
 @Suite struct HistoryTests {
     func filled(_ capacity: Int, ids: ClosedRange<UInt64>) -> History {

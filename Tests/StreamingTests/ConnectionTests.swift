@@ -1,6 +1,6 @@
 import HTTP
 import Testing
-@testable import Procstream
+@testable import Streaming
 
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
@@ -84,11 +84,11 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 }
 
-@Suite struct HTTPConnectionTests {
+@Suite struct ConnectionMachineTests {
     let route: (RequestHead) -> Reply = { Router.route($0, context) }
 
     @Test func pipelinedRequestsAnsweredInOrder() {
-        var c = HTTPConnection(now: 0)
+        var c = ConnectionMachine(now: 0)
         let bytes = Array("GET /snapshot HTTP/1.1\r\nHost: h\r\n\r\nGET /healthz HTTP/1.1\r\nHost: h\r\n\r\nGET /events HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
         let actions = c.received(bytes, now: 1, route: route)
         #expect(actions.count == 3)
@@ -96,7 +96,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(text(a).hasSuffix("{\"cpu\":1}\n"))
         #expect(text(b).hasSuffix("{\"status\":\"ok\"}\n"))
         #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1, chunked: true, headers: []))
-        #expect(c.state == .streaming)
+        #expect(c.state == .streaming(.init(chunked: true, replayNext: nil)))
         #expect(c.readBudget == 0)
         // A subscriber's further input is ignored.
         let r1 = c.received(Array("junk".utf8), now: 2, route: route)
@@ -104,7 +104,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func requestSplitAcrossReads() {
-        var c = HTTPConnection(now: 0)
+        var c = ConnectionMachine(now: 0)
         let r2 = c.received(Array("GET /events HT".utf8), now: 1, route: route)
         #expect(r2.isEmpty)
         let r3 = c.received(Array("TP/1.1\r\nHost: h\r\n".utf8), now: 2, route: route)
@@ -114,7 +114,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func malformedGets4xxAndClose() {
-        var c = HTTPConnection(now: 0)
+        var c = ConnectionMachine(now: 0)
         let actions = c.received(Array("GET / HTTP/3.0\r\n\r\n".utf8), now: 1, route: route)
         guard case .send(let r) = actions.first else { Issue.record(); return }
         #expect(text(r).hasPrefix("HTTP/1.1 505 HTTP Version Not Supported\r\n"))
@@ -131,7 +131,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func oversizedHeadIs431() {
-        var c = HTTPConnection(now: 0, limits: RequestLimits(maxHeadBytes: 100, maxHeaderCount: 10))
+        var c = ConnectionMachine(now: 0, limits: RequestLimits(maxHeadBytes: 100, maxHeaderCount: 10))
         #expect(c.readBudget == 101)
         let actions = c.received(Array(("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 200)).utf8), now: 1, route: route)
         guard case .send(let r) = actions.first else { Issue.record(); return }
@@ -139,13 +139,13 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func closeAfterNonKeepAliveResponse() {
-        var c = HTTPConnection(now: 0)
+        var c = ConnectionMachine(now: 0)
         let actions = c.received(Array("GET /snapshot HTTP/1.0\r\n\r\n".utf8), now: 1, route: route)
         #expect(actions.count == 2 && actions.last == .closeAfterFlush)
     }
 
     @Test func headTimeout() {
-        var c = HTTPConnection(now: 0, headTimeoutNanos: 10)
+        var c = ConnectionMachine(now: 0, headTimeoutNanos: 10)
         _ = c.received(Array("GET /ev".utf8), now: 1, route: route)
         let r6 = c.tick(now: 9)
         #expect(r6.isEmpty)
@@ -160,7 +160,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func idleKeepAliveTimesOutSilently() {
-        var c = HTTPConnection(now: 0, headTimeoutNanos: 10)
+        var c = ConnectionMachine(now: 0, headTimeoutNanos: 10)
         _ = c.received(Array("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 5, route: route)
         let r8 = c.tick(now: 14)
         #expect(r8.isEmpty)     // deadline restarted at 5
@@ -171,38 +171,38 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     /// After a final response the connection half-closes and drains the client's input for a
     /// bounded time and size, so closing never resets a response still in flight.
     @Test func errorResponseLingersThenCloses() {
-        var c = HTTPConnection(now: 0, headTimeoutNanos: 10)
+        var c = ConnectionMachine(now: 0, headTimeoutNanos: 10)
         let actions = c.received(Array("GET / HTTP/1.1\r\nBad Header\r\n\r\nmore bytes".utf8), now: 1, route: route)
         #expect(actions.last == .closeAfterFlush)
         #expect(c.flushed(now: 5) == [.shutdownWrite])
-        #expect(c.state == .lingering(deadline: 5 + HTTPConnection.lingerNanos, discarded: 0))
+        #expect(c.state == .lingering(deadline: 5 + ConnectionMachine.lingerNanos, discarded: 0))
         #expect(c.readBudget == 0)
         #expect(c.received(Array("GET / HTTP/1.1\r\n\r\n".utf8), now: 6, route: route).isEmpty)   // not parsed
         #expect(c.discarded(1000).isEmpty)
-        #expect(c.tick(now: 4 + HTTPConnection.lingerNanos).isEmpty)
-        #expect(c.tick(now: 5 + HTTPConnection.lingerNanos) == [.close])
+        #expect(c.tick(now: 4 + ConnectionMachine.lingerNanos).isEmpty)
+        #expect(c.tick(now: 5 + ConnectionMachine.lingerNanos) == [.close])
         // Flushing again, or flushing a connection that is not closing, does nothing.
         #expect(c.flushed(now: 7).isEmpty)
-        var streaming = HTTPConnection(now: 0)
+        var streaming = ConnectionMachine(now: 0)
         _ = streaming.received(Array("GET /events HTTP/1.1\r\nHost: h\r\n\r\n".utf8), now: 1, route: route)
         #expect(streaming.flushed(now: 2).isEmpty)
-        #expect(streaming.discarded(HTTPConnection.lingerByteLimit * 2).isEmpty)   // a subscriber's input: just dropped
+        #expect(streaming.discarded(ConnectionMachine.lingerByteLimit * 2).isEmpty)   // a subscriber's input: just dropped
     }
 
     @Test func lingeringStopsAtItsByteLimitOrTheClientsClose() {
-        var c = HTTPConnection(now: 0)
+        var c = ConnectionMachine(now: 0)
         _ = c.received(Array("GET /snapshot HTTP/1.0\r\n\r\n".utf8), now: 1, route: route)
         #expect(c.flushed(now: 1) == [.shutdownWrite])
-        #expect(c.discarded(HTTPConnection.lingerByteLimit).isEmpty)
+        #expect(c.discarded(ConnectionMachine.lingerByteLimit).isEmpty)
         #expect(c.discarded(1) == [.close])
-        var d = HTTPConnection(now: 0)
+        var d = ConnectionMachine(now: 0)
         _ = d.received(Array("GET /snapshot HTTP/1.0\r\n\r\n".utf8), now: 1, route: route)
         _ = d.flushed(now: 1)
         #expect(d.peerClosed() == [.close])
     }
 
     @Test func peerClose() {
-        var c = HTTPConnection(now: 0)
+        var c = ConnectionMachine(now: 0)
         let r10 = c.peerClosed()
         #expect(r10 == [.close])
         #expect(c.state == .closing(deadline: 0))

@@ -1,6 +1,6 @@
 /// The live page served at `GET /`: one self-contained HTML document compiled into the binary.
-enum LivePage {
-    static let html: String = #"""
+public enum LivePage {
+    public static let html: String = #"""
 <!doctype html>
 <html lang="en">
 <head>

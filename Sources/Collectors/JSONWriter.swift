@@ -1,18 +1,18 @@
 /// Appends JSON to a byte buffer without intermediate strings: the snapshot is encoded once per
 /// tick and this is on that path.
-struct JSONWriter {
-    var bytes: [UInt8]
+public struct JSONWriter {
+    public var bytes: [UInt8]
     private var needsComma = false
 
-    init(into bytes: [UInt8] = []) { self.bytes = bytes }
+    public init(into bytes: [UInt8] = []) { self.bytes = bytes }
 
-    mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma = false }
-    mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
-    mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma = false }
-    mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
+    public mutating func beginObject() { separator(); bytes.append(UInt8(ascii: "{")); needsComma = false }
+    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma = true }
+    public mutating func beginArray() { separator(); bytes.append(UInt8(ascii: "[")); needsComma = false }
+    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma = true }
 
     /// A key; names are ours and never need escaping.
-    mutating func key(_ name: String) {
+    public mutating func key(_ name: String) {
         separator()
         bytes.append(UInt8(ascii: "\""))
         bytes.append(contentsOf: name.utf8)
@@ -20,9 +20,9 @@ struct JSONWriter {
         needsComma = false
     }
 
-    mutating func null() { separator(); bytes.append(contentsOf: "null".utf8); needsComma = true }
+    public mutating func null() { separator(); bytes.append(contentsOf: "null".utf8); needsComma = true }
 
-    mutating func string(_ value: String) {
+    public mutating func string(_ value: String) {
         separator()
         bytes.append(UInt8(ascii: "\""))
         for b in value.utf8 {
@@ -44,7 +44,7 @@ struct JSONWriter {
         needsComma = true
     }
 
-    mutating func integer<T: BinaryInteger>(_ value: T) {
+    public mutating func integer<T: BinaryInteger>(_ value: T) {
         separator()
         appendDigits(value)
         needsComma = true
@@ -52,7 +52,7 @@ struct JSONWriter {
 
     /// A non-negative-or-negative number with exactly `decimals` digits after the point
     /// (rounded half away from zero); NaN and infinities become null.
-    mutating func fixed(_ value: Double, decimals: Int) {
+    public mutating func fixed(_ value: Double, decimals: Int) {
         guard value.isFinite, abs(value) < 1e15 else { null(); return }
         separator()
         var scale: Int64 = 1
@@ -74,7 +74,7 @@ struct JSONWriter {
     }
 
     /// Raw, already-valid JSON.
-    mutating func raw(_ json: [UInt8]) { separator(); bytes.append(contentsOf: json); needsComma = true }
+    public mutating func raw(_ json: [UInt8]) { separator(); bytes.append(contentsOf: json); needsComma = true }
 
     private mutating func separator() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
@@ -104,8 +104,8 @@ struct JSONWriter {
 
 /// RFC 3339 UTC timestamps with milliseconds, from Unix epoch milliseconds, without libc's
 /// locale-aware time functions (Howard Hinnant's civil-from-days).
-enum Timestamp {
-    static func rfc3339(millis: Int64) -> String {
+public enum Timestamp {
+    public static func rfc3339(millis: Int64) -> String {
         let ms = Int(((millis % 1000) + 1000) % 1000)
         let seconds = (millis - Int64(ms)) / 1000
         let days = Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400)
