@@ -9,8 +9,6 @@ import Testing
 /// and read the diff of Tests/EndToEndTests/Golden/ before committing it.
 @Suite struct GoldenTests {
     static let golden = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().appendingPathComponent("Golden")
-    static let fixtures = URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("ProcFSTests/Fixtures")
 
     /// The run-dependent fields, masked.
     static func masked(_ json: String) -> String {
@@ -26,7 +24,7 @@ import Testing
     func onceAgainstTheFixtureTreeMatchesItsGoldenFile(tree: String) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: daemonBinary())
-        p.arguments = ["--once", "--proc-root", Self.fixtures.appendingPathComponent(tree).path]
+        p.arguments = ["--once", "--proc-root", fixtureTree(tree).path]
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

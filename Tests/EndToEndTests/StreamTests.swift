@@ -113,12 +113,10 @@ import Testing
     }
 
     @Test func failingSourceSendsErrorEventAndStreamRecovers() throws {
+        // A copy of a whole fixture tree: every source has its file, whatever sources there are.
         let tree = FileManager.default.temporaryDirectory.appendingPathComponent("procstream-e2e-\(UUID())")
-        try FileManager.default.createDirectory(at: tree.appendingPathComponent("net"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: fixtureTree("linux-6.18-x86_64"), to: tree)
         defer { try? FileManager.default.removeItem(at: tree) }
-        for f in ["stat", "meminfo", "loadavg", "uptime", "net/tcp"] {
-            try procFile(f).write(to: tree.appendingPathComponent(f), atomically: true, encoding: .utf8)
-        }
         let daemon = try Daemon(["--interval", "0.1", "--proc-root", tree.path])
         defer { daemon.stop() }
         let client = try Client(port: daemon.port)
@@ -133,6 +131,7 @@ import Testing
         let error = events[errorIndex].json!
         #expect(error["source"] as? String == "meminfo")
         #expect((error["message"] as? String)?.contains("No such file") == true)
+        #expect(error["fields"] as? [String] == ["memory", "memory_total"])
         // The metrics event of the same tick still carries the sources that worked.
         let sameTick = events[errorIndex - 1].json!
         #expect(sameTick["memory"] is NSNull)

@@ -295,4 +295,10 @@ func responseHead(_ text: String) -> (status: Int, headers: [String: String])? {
     return (status, headers)
 }
 
+/// A captured proc tree under Tests/ProcFSTests/Fixtures.
+func fixtureTree(_ name: String) -> URL {
+    URL(fileURLWithPath: "\(#filePath)").deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("ProcFSTests/Fixtures/\(name)")
+}
+
 func procFile(_ name: String) -> String { (try? String(contentsOfFile: "/proc/\(name)", encoding: .utf8)) ?? "" }
