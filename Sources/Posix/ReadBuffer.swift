@@ -51,17 +51,29 @@ public enum Files {
     /// A /proc-style file read whole: such files report a size of 0 or 4096, so it reads until
     /// end of file, refusing more than `limit` bytes (EFBIG).
     public static func read(path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
-        buffer.reset()
-        let fd = FileDescriptor(rawValue: try check("open(\(path))") { clinuxOpen(path) })
+        let fd = try open(path)
         defer { fd.close() }
+        try read(fd, path: path, into: buffer, limit: limit)
+    }
+
+    /// Opens a file read-only (close-on-exec), to be read again and again with `read(_:…)`.
+    public static func open(_ path: String) throws(SyscallError) -> FileDescriptor {
+        FileDescriptor(rawValue: try check("open(\(path))") { clinuxOpen(path) })
+    }
+
+    /// Reads an open file whole from offset 0 (pread: a kept descriptor of a /proc, /sys or
+    /// cgroup file renders its content anew each time), refusing more than `limit` bytes.
+    public static func read(_ fd: FileDescriptor, path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
+        buffer.reset()
         while true {
             // Room for one byte past the limit, so an over-long file is noticed, not truncated.
             if buffer.count > limit || !buffer.reserve(1, limit: limit + 1) {
                 throw SyscallError("read(\(path)): larger than \(limit) bytes", EFBIG)
             }
             let (start, room) = buffer.spare
+            let offset = off_t(buffer.count)
             let n: Int
-            do { n = try check("read(\(path))") { Glibc.read(fd.rawValue, start, room) } } catch {
+            do { n = try check("read(\(path))") { Glibc.pread(fd.rawValue, start, room, offset) } } catch {
                 throw SyscallError("read(\(path))", error.code)
             }
             if n == 0 { break }
