@@ -10,8 +10,8 @@
 
 /// One interface's receive and transmit totals.
 public struct NetDevCounters: Equatable, Sendable {
-    /// The kernel's name: no `:`, no whitespace, at most 15 bytes; dots (`eth0.100`), dashes and
-    /// `@` are allowed.
+    /// The kernel's name (dev_valid_name: no `:`, `/` or whitespace, at most 15 bytes); dots
+    /// (`eth0.100`), dashes and `@` are allowed.
     public var name: String
     public var rxBytes: UInt64
     public var rxPackets: UInt64
