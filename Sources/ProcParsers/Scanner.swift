@@ -37,6 +37,42 @@ struct Scanner {
 
     var atLineEnd: Bool { offset >= bytes.count || bytes[offset] == UInt8(ascii: "\n") }
 
+    /// True at a space, tab, newline or the end of the bytes: where a number or token must stop,
+    /// so `12x` is rejected rather than read as 12.
+    var atTokenEnd: Bool {
+        guard offset < bytes.count else { return true }
+        let b = bytes[offset]
+        return b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n")
+    }
+
+    /// True at the newline that ends the current line. False at the end of the bytes: the kernel
+    /// ends every line with a newline, so a line without one is a truncated read, and its last
+    /// number may have been cut short.
+    var atNewline: Bool { offset < bytes.count && bytes[offset] == UInt8(ascii: "\n") }
+
+    /// The next whitespace-separated token on the current line (after spaces), nil at its end.
+    mutating func token() -> Range<Int>? {
+        skipSpaces()
+        if atLineEnd { return nil }
+        let start = offset
+        _ = skipToken()
+        return start..<offset
+    }
+
+    /// Whether the bytes in `range` are exactly `word`.
+    func text(_ range: Range<Int>, is word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard range.count == n, range.lowerBound >= 0, range.upperBound <= bytes.count else { return false }
+        let p = word.utf8Start
+        for i in 0..<n where bytes[range.lowerBound + i] != p[i] { return false }
+        return true
+    }
+
+    /// The bytes in `range` as a string (invalid UTF-8 becomes U+FFFD).
+    func string(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
     /// Skips one whitespace-separated token on the current line. False if the line has ended.
     mutating func skipToken() -> Bool {
         skipSpaces()

@@ -1,16 +1,18 @@
-// libFuzzer target for the /proc parsers (Sources/ProcParsers/Parsers.swift) and the sock_diag reply
-// parser (Sources/ProcParsers/SockDiag.swift).
+// libFuzzer target for the /proc parsers (Sources/ProcParsers: Parsers.swift, PressureParser.swift,
+// NetDevParser.swift, DiskstatsParser.swift) and the sock_diag reply parser
+// (Sources/ProcParsers/SockDiag.swift).
 //
-// Input layout: the first byte selects the parser (value % 8), the rest is the file or datagram:
+// Input layout: the first byte selects the parser (value % 11), the rest is the file or datagram:
 //   0 /proc/stat   1 /proc/meminfo   2 /proc/loadavg   3 /proc/uptime   4 /proc/net/tcp{,6}
 //   5 a NETLINK_SOCK_DIAG reply datagram (sequence number 7)   6 /proc/net/snmp
-//   7 /proc/net/sockstat
+//   7 /proc/net/sockstat   8 /proc/pressure/*   9 /proc/net/dev   10 /proc/diskstats
+// New parsers take the next selector values, so the seeds of the older ones keep their meaning.
 // Parsers may throw on anything, but must not crash, and what they return must be sane; the
 // fuzzer traps (a crash for libFuzzer) when an invariant fails.
 import ProcParsers
 
 enum Selector: UInt8, CaseIterable {
-    case stat, meminfo, loadavg, uptime, netTCP, sockDiag, snmp, sockstat
+    case stat, meminfo, loadavg, uptime, netTCP, sockDiag, snmp, sockstat, pressure, netDev, diskstats
 }
 
 /// The sequence number the sock_diag seeds carry.
@@ -30,6 +32,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     case .sockDiag: fuzzSockDiag(bytes)
     case .snmp: fuzzSnmp(bytes)
     case .sockstat: fuzzSockstat(bytes)
+    case .pressure: fuzzPressure(bytes)
+    case .netDev: fuzzNetDev(bytes)
+    case .diskstats: fuzzDiskstats(bytes)
     }
     return 0
 }
@@ -131,6 +136,85 @@ func fuzzSockstat(_ bytes: UnsafeRawBufferPointer) {
         _ = try Parse.sockstatTimeWait(bytes)
     } catch {
         checkError(error, bytes, file: "net/sockstat")
+    }
+}
+
+// MARK: /proc/pressure/*, /proc/net/dev, /proc/diskstats
+
+/// Lines that end with a newline: every record these parsers return was one of them.
+func terminatedLines(_ bytes: UnsafeRawBufferPointer) -> Int {
+    bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+}
+
+func isSpace(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n") }
+
+func fuzzPressure(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let p = try Parse.pressure(bytes, file: "pressure/io")
+        require(terminatedLines(bytes) >= (p.full == nil ? 1 : 2), "some/full lines from \(terminatedLines(bytes)) lines")
+        for stall in [p.some] + (p.full.map { [$0] } ?? []) {
+            for v in [stall.avg10, stall.avg60, stall.avg300] {
+                require(v.isFinite && v >= 0, "average \(v) in \(stall)")
+            }
+        }
+    } catch {
+        checkError(error, bytes, file: "pressure/io")
+    }
+}
+
+func fuzzNetDev(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let interfaces = try Parse.netDev(bytes)
+        // Two header lines, then one line per interface.
+        require(interfaces.count <= terminatedLines(bytes) - 2, "\(interfaces.count) interfaces from \(terminatedLines(bytes)) lines")
+        for i in interfaces {
+            require(!i.name.isEmpty, "empty interface name")
+            require(!i.name.utf8.contains { $0 == UInt8(ascii: ":") || isSpace($0) }, "name \(i.name) has ':' or whitespace")
+        }
+    } catch {
+        checkError(error, bytes, file: "net/dev")
+    }
+}
+
+/// node_exporter's `^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$`, the other way round from
+/// Parse.isWholeDisk: each alternative ends in a non-digit, so a match is the whole trailing run
+/// of digits (at least one) after a prefix that is one of the alternatives.
+func defaultExcludeMatches(_ name: [UInt8]) -> Bool {
+    func digit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    func lower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
+    var cut = name.count
+    while cut > 0, digit(name[cut - 1]) { cut -= 1 }
+    guard cut < name.count else { return false }
+    let p = Array(name[..<cut])
+    if [Array("ram".utf8), Array("zram".utf8), Array("loop".utf8), Array("fd".utf8)].contains(p) { return true }
+    if p.count == 3, [UInt8(ascii: "h"), UInt8(ascii: "s"), UInt8(ascii: "v")].contains(p[0]), p[1] == UInt8(ascii: "d"), lower(p[2]) { return true }
+    if p.count == 4, p[0] == UInt8(ascii: "x"), p[1] == UInt8(ascii: "v"), p[2] == UInt8(ascii: "d"), lower(p[3]) { return true }
+    // nvme<digits>n<digits>p
+    guard p.count >= 8, Array(p[..<4]) == Array("nvme".utf8), p.last == UInt8(ascii: "p") else { return false }
+    let middle = p[4..<(p.count - 1)]
+    guard let n = middle.firstIndex(of: UInt8(ascii: "n")) else { return false }
+    let controller = middle[..<n], namespace = middle[(n + 1)...]
+    return !controller.isEmpty && !namespace.isEmpty && controller.allSatisfy(digit) && namespace.allSatisfy(digit)
+}
+
+func fuzzDiskstats(_ bytes: UnsafeRawBufferPointer) {
+    // The matcher against the independent one above, on every whitespace-separated token of the
+    // input (names and numbers alike) and on the input's first line as one name.
+    var tokens = bytes.split(whereSeparator: isSpace).prefix(64).map { Array($0) }
+    tokens.append(Array(bytes.prefix { $0 != UInt8(ascii: "\n") }.prefix(40)))
+    for token in tokens {
+        let name = String(decoding: token, as: UTF8.self)
+        require(Parse.isWholeDisk(name) == !defaultExcludeMatches(Array(name.utf8)), "isWholeDisk(\(name.debugDescription))")
+    }
+    do {
+        let disks = try Parse.diskstats(bytes)
+        require(disks.count <= terminatedLines(bytes), "\(disks.count) devices from \(terminatedLines(bytes)) lines")
+        for d in disks {
+            require(!d.name.isEmpty && !d.name.utf8.contains(where: isSpace), "device name \(d.name.debugDescription)")
+            require(Parse.isWholeDisk(d.name) == !defaultExcludeMatches(Array(d.name.utf8)), "isWholeDisk(\(d.name.debugDescription))")
+        }
+    } catch {
+        checkError(error, bytes, file: "diskstats")
     }
 }
 
