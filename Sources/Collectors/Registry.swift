@@ -16,6 +16,9 @@ public struct Registry {
             LoadCollector(),
             TCPCollector(procRoot: procRoot, netlink: netlink, openNetlink: openNetlink),
             UptimeCollector(),
+            PressureCollector(),
+            NetworkCollector(),
+            DiskCollector(),
         ])
     }
 

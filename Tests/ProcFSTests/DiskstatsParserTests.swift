@@ -1,5 +1,6 @@
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 func diskstats(_ text: String, file: String = "diskstats") throws(ParseError) -> [DiskCounters] {
     try parse(text) { (b) throws(ParseError) in try Parse.diskstats(b, file: file) }

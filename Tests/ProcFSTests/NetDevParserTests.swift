@@ -1,5 +1,6 @@
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 func netDev(_ text: String, file: String = "net/dev") throws(ParseError) -> [NetDevCounters] {
     try parse(text) { (b) throws(ParseError) in try Parse.netDev(b, file: file) }

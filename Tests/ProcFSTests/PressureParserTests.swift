@@ -1,5 +1,6 @@
 import Testing
 @testable import ProcFS
+@testable import ProcParsers
 
 func pressure(_ text: String, file: String = "pressure/io") throws(ParseError) -> Pressure {
     try parse(text) { (b) throws(ParseError) in try Parse.pressure(b, file: file) }
