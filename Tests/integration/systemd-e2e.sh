@@ -242,7 +242,9 @@ res(len(metrics) >= 3 and ids == list(range(ids[0], ids[0] + len(ids))),
 res(not errors, "stream: no error events under the hardened unit" + ("" if not errors else ": " + "; ".join(errors)[:300]))
 if metrics:
     keys = ["cpu", "cpu_cores", "memory", "memory_total", "load", "threads", "threads_running",
-            "connections", "tcp_states", "uptime"]
+            "connections", "tcp_states", "uptime", "network", "disk"]
+    # PSI is absent (null, not an error) on kernels without it; the sandbox must not hide it.
+    if os.path.exists("/proc/pressure/cpu"): keys.append("pressure")
     nulls = sorted({k for m, _ in metrics for k in keys if m.get(k) is None})
     res(not nulls, "stream: every metric present (no nulls)" + ("" if not nulls else ": null " + ", ".join(nulls)))
     m, h = metrics[-1]
