@@ -20,8 +20,14 @@ let package = Package(
         .target(name: "ProcFS", dependencies: ["Posix"]),
         // HTTP/1.1 request parsing, responses and SSE framing: bytes in, bytes out.
         .target(name: "HTTP"),
+        // The live page: HTML, CSS and JS under Sources/LivePage/web, embedded at build time by
+        // the EmbedPage plugin (a raw string literal per file; nothing is read at run time).
+        .target(name: "LivePage", plugins: ["EmbedPage"]),
+        .plugin(name: "EmbedPage", capability: .buildTool(), dependencies: ["EmbedPageTool"]),
+        // The generator the plugin runs on the build host (Glibc only); not part of the daemon.
+        .executableTarget(name: "EmbedPageTool", path: "Plugins/EmbedPageTool"),
         // The daemon: configuration, collection, connection state machine, loop wiring, systemd.
-        .target(name: "Procstream", dependencies: ["Posix", "ProcFS", "HTTP", "CSystemd"]),
+        .target(name: "Procstream", dependencies: ["Posix", "ProcFS", "HTTP", "CSystemd", "LivePage"]),
         .executableTarget(name: "procstreamd", dependencies: ["Procstream"]),
         // Micro-benchmark of one collection and one serialisation (README "Performance").
         .executableTarget(name: "procstream-bench", dependencies: ["Procstream", "Posix"]),
@@ -29,6 +35,7 @@ let package = Package(
         .testTarget(name: "PosixTests", dependencies: ["Posix"]),
         .testTarget(name: "ProcFSTests", dependencies: ["ProcFS"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "LivePageTests", dependencies: ["LivePage"]),
         .testTarget(name: "ProcstreamTests", dependencies: ["Procstream"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),
     ]

@@ -1,4 +1,5 @@
 import HTTP
+import LivePage
 
 /// Who may use the daemon beyond its loopback default: an optional bearer token and an exact
 /// list of origins allowed to read it cross-origin.
@@ -65,7 +66,7 @@ enum Reply: Equatable {
 
 enum Router {
     static let retryAfterSeconds = 5
-    static let page = Array(LivePage.html.utf8)
+    static let page = LivePage.index.bytes
     /// The page is self-contained: inline script and style, data only from its own origin.
     static let pageHeaders = [
         ("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
