@@ -24,8 +24,12 @@ let package = Package(
         .target(name: "Collectors", dependencies: ["Posix", "ProcFS", "ProcParsers"]),
         // HTTP/1.1 request parsing, responses and SSE framing: bytes in, bytes out.
         .target(name: "HTTP"),
-        // The live page's bytes.
-        .target(name: "LivePage"),
+        // The live page: HTML, CSS and JS under Sources/LivePage/web, embedded at build time by
+        // the EmbedPage plugin (a raw string literal per file; nothing is read at run time).
+        .target(name: "LivePage", plugins: ["EmbedPage"]),
+        .plugin(name: "EmbedPage", capability: .buildTool(), dependencies: ["EmbedPageTool"]),
+        // The generator the plugin runs on the build host (Glibc only); not part of the daemon.
+        .executableTarget(name: "EmbedPageTool", path: "Plugins/EmbedPageTool"),
         // The connection state machine (request and stream phase), history, routing, access.
         .target(name: "Streaming", dependencies: ["HTTP", "LivePage"]),
         // The daemon: configuration, the loop's wiring, the tick, the connection driver, systemd.
@@ -39,6 +43,7 @@ let package = Package(
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "LivePageTests", dependencies: ["LivePage"]),
         .testTarget(name: "ProcstreamTests", dependencies: ["Procstream"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),
     ]

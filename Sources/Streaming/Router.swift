@@ -32,10 +32,11 @@ public enum Reply: Equatable {
 
 public enum Router {
     public static let retryAfterSeconds = 5
-    static let page = Array(LivePage.html.utf8)
-    /// The page is self-contained: inline script and style, data only from its own origin.
+    /// "/app.css, /app.js, …": the page's files besides `/`, for the 404 text.
+    static let pageFiles = LivePage.assets.map(\.path).filter { $0 != "/" }.joined(separator: ", ")
+    /// The page's files: script, style and data only from the daemon itself, nothing inline.
     static let pageHeaders = [
-        ("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
+        ("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "no-referrer"),
     ]
@@ -68,6 +69,10 @@ public enum Router {
             }
             return respond(Response.error(.methodNotAllowed, "\(request.method) is not allowed here",
                                           headers: [("Allow", methods)], keepAlive: keepAlive))
+        }
+        func pageFile(_ asset: LivePage.Asset) -> Reply {
+            respond(Response.full(.ok, contentType: asset.contentType, body: asset.bytes,
+                                  keepAlive: keepAlive, headOnly: isHead, headers: pageHeaders))
         }
         func authorized(_ body: () -> Reply) -> Reply {
             if context.access.authorizes(request) { return body() }
@@ -102,10 +107,7 @@ public enum Router {
                     return respond(Response.full(.seeOther, body: [], keepAlive: keepAlive,
                                                  headers: [("Location", "/"), ("Set-Cookie", cookie)]))
                 }
-                return authorized {
-                    respond(Response.full(.ok, contentType: "text/html; charset=utf-8", body: page,
-                                          keepAlive: keepAlive, headOnly: isHead, headers: pageHeaders))
-                }
+                return authorized { pageFile(LivePage.index) }
             }
         case "/snapshot":
             return only("GET, HEAD") {
@@ -122,7 +124,12 @@ public enum Router {
                                       body: context.healthJSON + [0x0a], keepAlive: keepAlive, headOnly: isHead, headers: cors))
             }
         default:
-            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot or /healthz", keepAlive: keepAlive))
+            // The page's other files (/app.js, /app.css, …), under the same rules as the page.
+            if let asset = LivePage.asset(at: request.path) {
+                return only("GET, HEAD") { authorized { pageFile(asset) } }
+            }
+            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot or /healthz (the page loads \(pageFiles))",
+                                          keepAlive: keepAlive))
         }
     }
 }

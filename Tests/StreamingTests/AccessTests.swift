@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func tokenRequiredEverywhereButHealthz() {
-        for path in ["/", "/events", "/snapshot"] {
+        for path in ["/", "/events", "/snapshot", "/app.js", "/model.js", "/cards.js", "/app.css"] {
             let r = Router.route(request("GET", path), guarded)
             #expect(status(r) == 401, "\(path)")
             guard case .respond(let bytes, _) = r else { continue }
@@ -53,6 +53,17 @@ import Testing
         #expect(status(Router.route(wrong, guarded)) == 401)
         let cookie = request("GET", "/events", headers: [("Cookie", "a=b; procstream_token=s3cret-token-0123456789")])
         if case .subscribe = Router.route(cookie, guarded) {} else { Issue.record("cookie not accepted") }
+    }
+
+    /// The page's scripts and style load with the cookie the page itself got, like the page.
+    @Test func pageFilesNeedTheTokenToo() {
+        for path in ["/", "/app.js", "/model.js", "/cards.js", "/app.css"] {
+            let cookie = request("GET", path, headers: [("Cookie", "procstream_token=s3cret-token-0123456789")])
+            #expect(status(Router.route(cookie, guarded)) == 200, "\(path)")
+            let bearer = request("HEAD", path, headers: [("Authorization", "Bearer s3cret-token-0123456789")])
+            #expect(status(Router.route(bearer, guarded)) == 200, "\(path)")
+            #expect(status(Router.route(request("HEAD", path), guarded)) == 401, "\(path)")
+        }
     }
 
     @Test func pageExchangesQueryTokenForHttpOnlyCookie() {

@@ -37,12 +37,42 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func livePage() {
-        let (r, _) = respond(request("GET", "/"))
+        let (r, keepAlive) = respond(request("GET", "/"))
         #expect(r.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"))
-        #expect(r.contains("Content-Security-Policy: default-src 'none'"))
+        #expect(r.contains("\r\nCache-Control: no-store\r\n"))
         #expect(r.contains("<!doctype html>"))
-        #expect(r.contains("EventSource"))
-        #expect(Router.page.count < 100_000)
+        #expect(r.contains("<script src=\"app.js\"></script>"))
+        #expect(keepAlive)
+    }
+
+    static let csp = "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'\r\n"
+
+    /// The page's files, each with its type and the page's headers; nothing inline is allowed.
+    @Test(arguments: [("/", "text/html; charset=utf-8", "<!doctype html>"),
+                      ("/app.js", "text/javascript; charset=utf-8", "EventSource"),
+                      ("/model.js", "text/javascript; charset=utf-8", "function scaleAxis"),
+                      ("/cards.js", "text/javascript; charset=utf-8", "const CARDS"),
+                      ("/app.css", "text/css; charset=utf-8", "prefers-color-scheme")])
+    func pageFiles(path: String, type: String, sample: String) {
+        let (r, _) = respond(request("GET", path))
+        #expect(r.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: \(type)\r\n"))
+        #expect(r.contains(Self.csp))
+        #expect(!r.contains("unsafe-inline"))
+        #expect(r.contains("\r\nX-Content-Type-Options: nosniff\r\n"))
+        #expect(r.contains("\r\nReferrer-Policy: no-referrer\r\n"))
+        #expect(r.contains("\r\nCache-Control: no-store\r\n"))
+        #expect(r.contains(sample))
+        let body = r.split(separator: "\r\n\r\n", maxSplits: 1).last.map(String.init) ?? ""
+        #expect(r.contains("\r\nContent-Length: \(body.utf8.count)\r\n"))
+        // HEAD: the same head, no body.
+        let (h, _) = respond(request("HEAD", path))
+        #expect(r.utf8.starts(with: h.utf8) && h.utf8.count + body.utf8.count == r.utf8.count && h.hasSuffix("\r\n\r\n"))
+        #expect(respond(request("POST", path)).0.contains("Allow: GET, HEAD\r\n"))
+    }
+
+    @Test func pageFilesStayBelow100KB() {
+        let total = ["/", "/app.js", "/model.js", "/cards.js", "/app.css"].reduce(0) { $0 + respond(request("GET", $1)).0.utf8.count }
+        #expect(total < 100_000)
     }
 
     @Test func subscriberLimitIs503WithRetryAfter() {
@@ -73,9 +103,16 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(respond(request("DELETE", "/snapshot")).0.contains("Allow: GET, HEAD\r\n"))
     }
 
-    @Test(arguments: ["/nope", "/../etc/passwd", "/events/", "/%65vents", "/snapshot/../events", "*"])
+    @Test(arguments: ["/nope", "/../etc/passwd", "/events/", "/%65vents", "/snapshot/../events", "*",
+                      "/index.html", "/app.js/", "/APP.JS", "/web/app.js", "/app.js%00", "//app.js"])
     func unknownPathsAre404(_ path: String) {
-        #expect(respond(request("GET", path)).0.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        let (r, _) = respond(request("GET", path))
+        #expect(r.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
+        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot or /healthz (the page loads /app.css, /app.js, /cards.js, /model.js)\n"))
+    }
+
+    @Test func queryOnAPageFileIsIgnored() {
+        #expect(respond(request("GET", "/app.css?v=2")).0.hasPrefix("HTTP/1.1 200 OK\r\nContent-Type: text/css; charset=utf-8\r\n"))
     }
 
     @Test func http10ClosesUnlessAsked() {

@@ -10,208 +10,60 @@ chromium-driver python3-selenium). Prints one "PASS name" / "FAIL name: why" lin
 then "N passed, M failed"; exits 0 only if nothing failed.
 
 Phases:
-  live     start the daemon, open the page, check values, charts, cores, console, screenshot
+  files    the page's files and their headers: the CSP allows nothing inline
+  live     start the daemon, open the page, check values, charts, cores, the new cards, styles
+           and scripts from the daemon, console, screenshots (desktop and phone width)
   restart  SIGTERM the daemon, start a new one on the same port; the page reconnects by itself
   errors   a second daemon with --proc-root; delete meminfo, check the error banner, restore it
+  future   the page against fake_daemon.py: the fields the daemon will send soon (pressure,
+           network, disk), an error event naming its fields, and a kernel without PSI
   network  every request the page made went to one of our 127.0.0.1 daemons (or data:)
 """
-import json
 import os
-import re
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from fake_daemon import FakeDaemon
+from harness import (MARKER, REPO, TOTAL_TIMEOUT, Daemon, Watchdog, chart_points, check, daemons, drain_logs,
+                     events, fetch, free_port, js, ports_used, requests_seen, results, set_viewport, severe,
+                     snapshot, start_browser, screenshot, text, wait_for)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-INTERVAL = "0.5"
-TOTAL_TIMEOUT = 90  # hard watchdog for the whole run, seconds
-
-results = []         # (ok, name, why)
-requests_seen = []   # every request URL the page made (from the performance log)
-ports_used = set()   # daemon ports the page may talk to
-daemons = []         # every daemon started, so that all get stopped
-MARKER = "page-test-%d" % os.getpid()  # set on the page at load; gone if the page reloads
+PAGE_FILES = {"/": "text/html; charset=utf-8", "/app.js": "text/javascript; charset=utf-8",
+              "/model.js": "text/javascript; charset=utf-8", "/cards.js": "text/javascript; charset=utf-8",
+              "/app.css": "text/css; charset=utf-8"}
+NEW_CARDS = ("pressure", "network", "disk")  # sources the daemon will send soon
+CARD_FIELD = {"cpu": "cpu", "memory": "memory", "load": "load", "threads": "threads",
+              "connections": "connections", "network": "network", "disk": "disk"}
 
 
-class Watchdog(BaseException):
-    """Raised by SIGALRM when the whole run takes too long; not caught by `except Exception`."""
+def card_state(d, card):
+    return js(d, "var e = document.getElementById('card-' + arguments[0]); return e ? e.dataset.state || '' : null;", card)
 
 
-# ---------- reporting ----------
-
-def check(name, ok, why=""):
-    results.append((bool(ok), name, why))
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why or "check failed")), flush=True)
-    return bool(ok)
-
-
-def wait_for(fn, timeout, step=0.1):
-    """Polls fn until it returns something truthy or timeout seconds pass; returns the last value."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        try:
-            last = fn()
-        except Exception:  # a transient JS/driver error counts as "not yet"
-            last = None
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            return last
-        time.sleep(step)
-
-
-# ---------- daemon ----------
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Daemon:
-    """One procstreamd process; started and stopped by PID."""
-
-    def __init__(self, binary, port, outdir, name, extra=()):
-        self.port = port
-        self.name = name
-        self.lines = []
-        self.saw_ready = False
-        self.ready = threading.Event()  # set on the "ready" line or when stderr closes
-        self.log = open(os.path.join(outdir, "%s.log" % name), "a")
-        cmd = [binary, "--listen", "127.0.0.1:%d" % port, "--interval", INTERVAL] + list(extra)
-        self.log.write("$ %s\n" % " ".join(cmd))
-        self.log.flush()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.PIPE, text=True)
-        daemons.append(self)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        ports_used.add(port)
-
-    def _read(self):
-        for line in self.proc.stderr:
-            self.lines.append(line.rstrip("\n"))
-            if not self.log.closed:
-                self.log.write(line)
-                self.log.flush()
-            if re.search(r"\bready\b", line):
-                self.saw_ready = True
-                self.ready.set()
-        self.ready.set()  # EOF: the daemon exited; wait_ready() tells the two apart
-
-    def wait_ready(self, timeout=10):
-        self.ready.wait(timeout)
-        if not self.saw_ready or self.proc.poll() is not None:
-            raise RuntimeError("%s did not log ready within %ss (exit status %s): %s"
-                               % (self.name, timeout, self.proc.poll(), " | ".join(self.lines[-5:])))
-        return self
-
-    def url(self, path="/"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
-    def stop(self, timeout=5):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout)
-        self.reader.join(timeout)  # stderr is at EOF once the process is gone
-        if not self.log.closed:
-            self.log.close()
-        return self.proc.returncode
-
-
-def snapshot(daemon):
-    with urllib.request.urlopen(daemon.url("/snapshot"), timeout=5) as r:
-        return json.loads(r.read())
-
-
-# ---------- browser ----------
-
-def start_browser():
-    opts = webdriver.ChromeOptions()
-    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--window-size=1280,900", "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-extensions"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    drv = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    d = webdriver.Chrome(service=Service(drv), options=opts)
-    d.set_page_load_timeout(15)
-    d.set_script_timeout(10)
-    d.execute_cdp_cmd("Network.enable", {})
-    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                      {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False})
-    d.execute_cdp_cmd("Emulation.setEmulatedMedia",
-                      {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
-    return d
-
-
-def js(d, code):
-    return d.execute_script(code)
-
-
-def text(d, el_id):
-    return d.execute_script("var e = document.getElementById(arguments[0]); return e ? e.textContent : null;", el_id)
-
-
-def events(d):
-    return int(js(d, "return document.body.dataset.events || '0'"))
-
-
-def chart_points(d):
-    """{metric: data-points or 0} for every canvas.chart."""
-    pairs = js(d, "return Array.from(document.querySelectorAll('canvas.chart'))"
-                  ".map(c => [c.dataset.metric, c.dataset.points || '0'])")
-    return {m: int(p) for m, p in pairs}
-
-
-def drain_logs(d):
-    """Returns new console entries; records request URLs from the performance log."""
-    for e in d.get_log("performance"):
-        try:
-            msg = json.loads(e["message"])["message"]
-        except (KeyError, ValueError):
-            continue
-        if msg.get("method") == "Network.requestWillBeSent":
-            requests_seen.append(msg["params"]["request"]["url"])
-        elif msg.get("method") == "Network.webSocketCreated":
-            requests_seen.append(msg["params"]["url"])
-    entries = d.get_log("browser")
-    for e in entries:
-        print("     console %s %s" % (e.get("level"), e.get("message", "")[:200]))
-    return entries
-
-
-def severe(entries):
-    return [e.get("message", "") for e in entries if e.get("level") == "SEVERE"]
-
-
-def screenshot(d, outdir, name):
-    n = events(d)
-    wait_for(lambda: events(d) > n, 3)  # one more event: the page has redrawn at this size
-    path = os.path.join(outdir, name)
-    d.save_screenshot(path)
-    print("     screenshot %s" % path, flush=True)
-    return path
+def tile_points(d, card):
+    return js(d, "return Array.from(document.querySelectorAll('#' + arguments[0] + '-tiles canvas'))"
+                 ".map(c => +(c.dataset.points || 0))", card)
 
 
 # ---------- phases ----------
+
+def phase_files(daemon):
+    for path, ctype in PAGE_FILES.items():
+        status, h, body = fetch(daemon.url(path))
+        csp = h.get("Content-Security-Policy", "")
+        check("files: %s is 200 %s" % (path, ctype), status == 200 and h.get("Content-Type") == ctype and body,
+              "status %s, type %r, %d bytes" % (status, h.get("Content-Type"), len(body)))
+        check("files: %s CSP has no 'unsafe-inline'" % path,
+              csp and "unsafe-inline" not in csp and "script-src 'self'" in csp and "style-src 'self'" in csp,
+              "CSP %r" % csp)
+        check("files: %s nosniff, no referrer, not cached" % path,
+              h.get("X-Content-Type-Options") == "nosniff" and h.get("Referrer-Policy") == "no-referrer"
+              and h.get("Cache-Control") in ("no-store", "no-cache"), "headers %s" % dict(h))
+
 
 def phase_live(d, daemon, outdir):
     snap = snapshot(daemon)
@@ -226,7 +78,7 @@ def phase_live(d, daemon, outdir):
     check("live: version shown", snap["version"] in (text(d, "version") or ""),
           "#version %r, daemon version %r" % (text(d, "version"), snap["version"]))
 
-    ids = ["uptime", "updated", "cpu", "memory-used", "threads", "load"]
+    ids = ["uptime", "updated", "cpu", "memory", "threads", "load"]
     vals0 = {i: text(d, i) for i in ids}
     ev0, pts0 = events(d), chart_points(d)
     time.sleep(3)
@@ -237,27 +89,48 @@ def phase_live(d, daemon, outdir):
     check("live: value texts change", changed, "unchanged over 3 s: %s" % vals1)
     check("live: cpu chart grows", pts1.get("cpu", 0) > pts0.get("cpu", 0),
           "cpu data-points %s -> %s" % (pts0.get("cpu"), pts1.get("cpu")))
-    check("live: a canvas.chart has data-points >= 1", pts1 and max(pts1.values()) >= 1, "charts: %s" % pts1)
-    check("live: every chart drew points", pts1 and min(pts1.values()) >= 1, "charts: %s" % pts1)
-    for i in ("cpu", "memory-used", "threads", "load", "connections"):
+    sent = {c: p for c, p in pts1.items() if CARD_FIELD.get(c) in snap}
+    check("live: every chart whose fields the daemon sends drew points", sent and min(sent.values()) >= 1,
+          "charts: %s" % pts1)
+    for i in ("cpu", "memory", "threads", "load", "connections"):
         check("live: #%s shows a value" % i, text(d, i) not in (None, "", "—"), "#%s is %r" % (i, text(d, i)))
 
-    ncores = len(snap.get("cpu_cores") or {})
-    tiles = js(d, "return document.querySelectorAll('#cores .core').length")
-    sparks = js(d, "return document.querySelectorAll('#cores canvas[data-points]').length")
-    check("live: per-core tiles exist", ncores >= 1 and tiles == ncores,
-          "%d tiles, daemon reports %d cores" % (tiles, ncores))
-    labels = js(d, "return Array.from(document.querySelectorAll('#cores .core .name')).map(e => e.textContent)")
-    check("live: cores are labelled by the kernel's CPU id", labels == list((snap.get("cpu_cores") or {}).keys()),
-          "%s vs %s" % (labels, list((snap.get("cpu_cores") or {}).keys())))
-    check("live: per-core sparklines drawn", sparks == tiles and sparks >= 1, "%d of %d drawn" % (sparks, tiles))
+    cores = list((snap.get("cpu_cores") or {}).keys())
+    labels = js(d, "return Array.from(document.querySelectorAll('#cores-tiles .tile .name')).map(e => e.textContent)")
+    check("live: per-core tiles exist, labelled by the kernel's CPU id", cores and labels == cores,
+          "tiles %s, daemon cores %s" % (labels, cores))
+    sparks = [p for p in tile_points(d, "cores") if p >= 1]
+    check("live: per-core sparklines drawn", len(sparks) == len(cores), "%d of %d drawn" % (len(sparks), len(cores)))
+
+    for card in NEW_CARDS:
+        st, value, sub = card_state(d, card), text(d, card), text(d, card + "-sub")
+        want = "absent" if card not in snap else "null" if snap[card] is None else "ok"
+        check("live: %s card exists (%s)" % (card, want), st == want, "state %r, value %r, sub %r" % (st, value, sub))
+        if want != "ok":
+            check("live: %s card says why it is empty" % card,
+                  (value in (None, "—")) and sub in ("not sent by this daemon", "not available on this kernel"),
+                  "value %r, sub %r" % (value, sub))
+
+    loaded = js(d, "return performance.getEntriesByType('resource').map(e => e.name)")
+    for path in ("/app.js", "/model.js", "/cards.js", "/app.css"):
+        check("live: %s loaded from the daemon" % path, daemon.url(path) in loaded, "resources: %s" % loaded)
+    bg = js(d, "return getComputedStyle(document.body).backgroundColor")
+    check("live: app.css applies (light background)", bg == "rgb(243, 244, 246)", "body background %r" % bg)
+    # Series colours are set through CSSOM (element.style.setProperty), which style-src 'self' allows.
+    sw = js(d, "var k = document.querySelector('#load .part .k');"
+               "return k ? getComputedStyle(k, '::before').backgroundColor : null")
+    check("live: swatch colour from the card table (CSSOM under the CSP)", sw == "rgb(220, 38, 38)", "1m swatch %r" % sw)
 
     wait_for(lambda: chart_points(d).get("cpu", 0) >= 8, 6)  # a bit more history for the picture
     screenshot(d, outdir, "live.png")
+    set_viewport(d, 390)
+    wide = wait_for(lambda: js(d, "return document.documentElement.scrollWidth <= 390"), 3)
+    check("live: no horizontal scrolling at 390 px", wide,
+          "scrollWidth %s" % js(d, "return document.documentElement.scrollWidth"))
+    screenshot(d, outdir, "phone.png")
+    set_viewport(d, 1280)
     bad = severe(drain_logs(d))
-    check("live: no console errors while the daemon is up", not bad, "; ".join(bad)[:500])
-
-
+    check("live: no console errors while the daemon is up (a CSP violation is one)", not bad, "; ".join(bad)[:500])
 def phase_restart(d, daemon, binary, outdir):
     console = drain_logs(d)
     tries0 = sum(1 for u in requests_seen if u.endswith("/events"))
@@ -301,11 +174,9 @@ def phase_restart(d, daemon, binary, outdir):
 
 
 def phase_errors(d, binary, outdir):
-    root = tempfile.mkdtemp(prefix="procroot-", dir=outdir)
-    os.mkdir(os.path.join(root, "net"))
-    for f in ("stat", "meminfo", "loadavg", "uptime", "net/tcp", "net/tcp6"):
-        with open("/proc/" + f, "rb") as src, open(os.path.join(root, f), "wb") as dst:
-            dst.write(src.read())
+    # A copy of a whole captured tree: every source has its file, whatever sources there are.
+    root = os.path.join(tempfile.mkdtemp(dir=outdir), "procroot")
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ProcFSTests", "Fixtures", "linux-6.18-x86_64"), root)
     meminfo = os.path.join(root, "meminfo")
     saved = open(meminfo, "rb").read()
     daemon = Daemon(binary, free_port(), outdir, "daemon-procroot", ["--proc-root", root]).wait_ready()
@@ -320,8 +191,8 @@ def phase_errors(d, binary, outdir):
                                        "return e.hidden ? '' : e.textContent"), 5)
         check("errors: banner shows the failing meminfo source", shown and "meminfo" in shown,
               "#errors: %r" % (shown or "hidden"))
-        check("errors: memory shown as unavailable", wait_for(lambda: text(d, "memory-used") == "—", 3),
-              "#memory-used %r" % text(d, "memory-used"))
+        check("errors: memory shown as unavailable", wait_for(lambda: text(d, "memory") == "—", 3),
+              "#memory %r" % text(d, "memory"))
         screenshot(d, outdir, "errors.png")
         tmp = meminfo + ".new"
         with open(tmp, "wb") as f:
@@ -329,13 +200,62 @@ def phase_errors(d, binary, outdir):
         os.replace(tmp, meminfo)
         cleared = wait_for(lambda: js(d, "return document.getElementById('errors').hidden"), 8)
         check("errors: banner clears after meminfo is back", cleared, "#errors: %r" % text(d, "errors"))
-        check("errors: memory value back", wait_for(lambda: text(d, "memory-used") not in (None, "—"), 3),
-              "#memory-used %r" % text(d, "memory-used"))
+        check("errors: memory value back", wait_for(lambda: text(d, "memory") not in (None, "—"), 3),
+              "#memory %r" % text(d, "memory"))
         bad = severe(drain_logs(d))
         check("errors: no console errors", not bad, "; ".join(bad)[:500])
     finally:
         daemon.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def phase_future(d, real, outdir):
+    fake = FakeDaemon(real.url("/"), free_port()).start()
+    ports_used.add(fake.port)
+    try:
+        d.get(fake.url("/"))
+        check("future: page live against the fake daemon", wait_for(lambda: text(d, "state") == "live", 8),
+              "state %r" % text(d, "state"))
+        for card in ("network", "disk"):
+            check("future: %s card shows rates" % card,
+                  wait_for(lambda: card_state(d, card) == "ok" and "/s" in (text(d, card) or ""), 3),
+                  "state %r, value %r" % (card_state(d, card), text(d, card)))
+        pts = chart_points(d)
+        check("future: network and disk charts drew points", pts.get("network", 0) > 1 and pts.get("disk", 0) > 1,
+              "charts: %s" % pts)
+        tiles = js(d, "return Array.from(document.querySelectorAll('#pressure-tiles .tile'))"
+                      ".map(t => t.querySelector('.name').textContent + ' ' + t.querySelector('.tv').textContent)")
+        check("future: pressure tiles for CPU, memory and I/O with values",
+              len(tiles) == 3 and all(t.endswith("%") for t in tiles), "tiles %s" % tiles)
+        check("future: pressure sparklines drawn", min(tile_points(d, "pressure") or [0]) > 1,
+              "points %s" % tile_points(d, "pressure"))
+        full = js(d, "return document.querySelector('#pressure-tiles .tile .detail').textContent")
+        check("future: cpu's null 'full' shown as a dash", full == "full —", "detail %r" % full)
+        screenshot(d, outdir, "future.png")
+
+        fake.mode = "meminfo-failing"
+        marked = wait_for(lambda: card_state(d, "memory") == "failing", 4)
+        check("future: an error naming memory fields marks the memory card failing", marked,
+              "state %r, note %r" % (card_state(d, "memory"), js(d, "return document.querySelector('#card-memory .note').textContent")))
+        check("future: only the memory card fails", [c for c in ("cpu", "load", "threads", "network")
+                                                     if card_state(d, c) != "ok"] == [], "states %s" %
+              {c: card_state(d, c) for c in ("cpu", "load", "threads", "network")})
+        check("future: banner lists meminfo", "meminfo" in (text(d, "errors") or ""), "#errors %r" % text(d, "errors"))
+        screenshot(d, outdir, "future-failing.png")
+        fake.mode = "ok"
+        check("future: failing mark clears when memory is back", wait_for(lambda: card_state(d, "memory") == "ok", 4),
+              "state %r" % card_state(d, "memory"))
+        check("future: banner clears", wait_for(lambda: js(d, "return document.getElementById('errors').hidden"), 4),
+              "#errors %r" % text(d, "errors"))
+
+        fake.mode = "no-psi"
+        check("future: pressure null says not available on this kernel",
+              wait_for(lambda: text(d, "pressure-sub") == "not available on this kernel", 4),
+              "#pressure-sub %r" % text(d, "pressure-sub"))
+        bad = severe(drain_logs(d))
+        check("future: no console errors", not bad, "; ".join(bad)[:500])
+    finally:
+        fake.stop()
 
 
 def phase_network(d):
@@ -368,9 +288,12 @@ def main():
     try:
         daemon = Daemon(binary, free_port(), outdir, "daemon-1").wait_ready()
         d = start_browser()
-        for name, run in (("live", lambda: phase_live(d, daemon, outdir)),
+        running = lambda: next(dm for dm in daemons if dm.proc.poll() is None)  # the restarted one, later
+        for name, run in (("files", lambda: phase_files(daemon)),
+                          ("live", lambda: phase_live(d, daemon, outdir)),
                           ("restart", lambda: phase_restart(d, daemon, binary, outdir)),
                           ("errors", lambda: phase_errors(d, binary, outdir)),
+                          ("future", lambda: phase_future(d, running(), outdir)),
                           ("network", lambda: phase_network(d))):
             try:
                 run()
