@@ -44,8 +44,9 @@ public struct Configuration: Equatable, Sendable {
     public static let usage = """
     Usage: procstreamd [OPTIONS]
 
-    Streams this host's CPU, memory, thread and TCP connection figures from /proc as
-    Server-Sent Events, once per interval, to every subscriber of GET /events.
+    Streams this host's CPU, memory, load, thread, TCP connection, pressure, network and
+    disk figures from /proc as Server-Sent Events, once per interval, to every subscriber of
+    GET /events.
 
     Options:
       --listen ADDR        where to listen: HOST:PORT, [V6]:PORT or unix:/PATH; repeatable
