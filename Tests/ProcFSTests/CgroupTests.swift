@@ -1,7 +1,8 @@
 import Testing
 @testable import ProcParsers
 
-/// The cgroup parsers, table by table.
+/// The cgroup parsers and systemd's cgroup name escaping, table by table. The fixture trees and
+/// the discovery over them are in CgroupTreeTests.swift.
 
 func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> ParseError? {
     do {
@@ -179,5 +180,65 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
         #expect(bad?.file == "memory.pressure" && bad?.line == 2)
         let none = parseError("full avg10=0.00 total=0\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
         #expect(none?.file == "cpu.pressure" && none?.line == 2 && none?.message == "no some line")
+    }
+}
+
+@Suite struct CgroupNameTests {
+    /// A directory is a unit only if it is a service or a scope, named as systemd names units.
+    @Test(arguments: [
+        ("nginx.service", "nginx.service"), ("_cpu.service", "cpu.service"), ("_io.scope", "io.scope"),
+        ("__foo.service", "_foo.service"), ("getty@tty1.service", "getty@tty1.service"), ("session-2.scope", "session-2.scope"),
+        ("machine-qemu\\x2d1\\x2ddebian12.scope", "machine-qemu\\x2d1\\x2ddebian12.scope"), ("a:b.service", "a:b.service"),
+        ("_cgroup.x.service", "cgroup.x.service"), ("init.scope", "init.scope"),
+    ] as [(String, String)])
+    func units(_ directory: String, _ unit: String) {
+        #expect(CgroupUnits.unitName(fromDirectory: directory) == unit)
+    }
+
+    @Test(arguments: ["system.slice", "user-1000.slice", "dev-mqueue.mount", "dev-disk-by\\x2duuid-5a3f.swap", "ssh.socket",
+                      "libvirt", "emulator", "docker", ".service", "_.service", "@x.service", "foo@.service", "foo bar.service",
+                      "foo.services", "cgroup.procs", "memory.stat", "tasks", "nginx.service\n", "ünï.service",
+                      String(repeating: "a", count: 248) + ".service"])   // 256 bytes: one over systemd's UNIT_NAME_MAX
+    func notUnits(_ directory: String) {
+        #expect(CgroupUnits.unitName(fromDirectory: directory) == nil)
+    }
+
+    @Test func slices() {
+        #expect(CgroupUnits.sliceName(fromDirectory: "system-systemd\\x2dfsck.slice") == "system-systemd\\x2dfsck.slice")
+        #expect(CgroupUnits.sliceName(fromDirectory: "_cpu.slice") == "cpu.slice")
+        #expect(CgroupUnits.sliceName(fromDirectory: "nginx.service") == nil)
+    }
+
+    /// cg_unescape drops exactly one leading underscore, nothing else.
+    @Test func unescape() {
+        #expect(CgroupUnits.unescape("_cpu.service") == "cpu.service")
+        #expect(CgroupUnits.unescape("__x") == "_x")
+        #expect(CgroupUnits.unescape("a_b") == "a_b")
+        #expect(CgroupUnits.unescape("_") == "")
+        #expect(CgroupUnits.unescape("") == "")
+    }
+
+    /// Which names systemd's cg_escape prefixes (and so which directories start with `_`).
+    @Test(arguments: [
+        ("cpu.service", "_cpu.service"), ("cpuset.service", "_cpuset.service"), ("io.scope", "_io.scope"),
+        ("memory.x.service", "_memory.x.service"), ("pids.slice", "_pids.slice"), ("blkio.service", "_blkio.service"),
+        ("cpuacct.service", "_cpuacct.service"), ("devices.service", "_devices.service"),
+        ("bpf-firewall.service", "_bpf-firewall.service"), ("cgroup.service", "_cgroup.service"),
+        ("_foo.service", "__foo.service"), (".hidden", "_.hidden"), ("tasks", "_tasks"), ("release_agent", "_release_agent"),
+        ("notify_on_release", "_notify_on_release"), ("", "_"),
+        ("cpufreq.service", "cpufreq.service"), ("iostat.service", "iostat.service"), ("memoryd.service", "memoryd.service"),
+        ("nginx.service", "nginx.service"), ("tasks.service", "tasks.service"), ("cpu", "cpu"), ("cgroup", "cgroup"),
+    ] as [(String, String)])
+    func escape(_ name: String, _ escaped: String) {
+        #expect(CgroupUnits.escape(name) == escaped)
+        #expect(CgroupUnits.needsEscape(name) == (name != escaped))
+        #expect(CgroupUnits.unescape(escaped) == name)
+    }
+
+    @Test func unescapableNames() {
+        #expect(CgroupUnits.escape("a/b.service") == nil)
+        #expect(CgroupUnits.escape(".") == "_.")
+        #expect(CgroupUnits.escape(String(repeating: "x", count: 255)) == String(repeating: "x", count: 255))
+        #expect(CgroupUnits.escape("_" + String(repeating: "x", count: 254)) == nil)   // 256 bytes once prefixed
     }
 }
