@@ -164,7 +164,8 @@ extension Parse {
     static func keyedValue(_ bytes: UnsafeRawBufferPointer, key: StaticString, file: String) throws(ParseError) -> UInt64 {
         var s = Scanner(bytes)
         if s.atEnd { throw ParseError(file: file, line: 1, message: "empty file (cgroup being removed?)") }
-        let name = String(decoding: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount - 1), as: UTF8.self)
+        // For error messages only: the key without its blank.
+        var name: String { String(decoding: UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount - 1), as: UTF8.self) }
         while !s.atEnd {
             if s.lineStarts(with: key) {
                 s.skip(key.utf8CodeUnitCount)
