@@ -7,6 +7,7 @@
 //   5 a NETLINK_SOCK_DIAG reply datagram (sequence number 7)   6 /proc/net/snmp
 //   7 /proc/net/sockstat   8 /proc/pressure/*   9 /proc/net/dev   10 /proc/diskstats
 // New parsers take the next selector values, so the seeds of the older ones keep their meaning.
+// A first byte of 0x80 or more selects the cgroup parsers instead (see the end of the file).
 // Parsers may throw on anything, but must not crash, and what they return must be sane; the
 // fuzzer traps (a crash for libFuzzer) when an invariant fails.
 import ProcParsers
@@ -21,6 +22,10 @@ let diagSequence: UInt32 = 7
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size >= 1 else { return 0 }
+    if data[0] >= 0x80 {   // the cgroup block at the end of this file
+        fuzzCgroup(data[0] - 0x80, UnsafeRawBufferPointer(start: data + 1, count: size - 1))
+        return 0
+    }
     let selector = Selector(rawValue: data[0] % UInt8(Selector.allCases.count))!
     let bytes = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
     switch selector {
@@ -287,5 +292,156 @@ func fuzzSockDiag(_ bytes: UnsafeRawBufferPointer) {
                 "\(states.finWait2MiniSockets) FIN_WAIT2 mini-sockets of \(states.counts[4]) FIN_WAIT2 sockets")
     } catch {
         _ = error.description
+    }
+}
+
+// MARK: - cgroup files, unit names, discovery and layout (Sources/ProcParsers/Cgroup*.swift, UnitNames.swift)
+//
+// Inputs whose first byte is 0x80 or more, selector (byte - 0x80) % 10; the /proc selectors
+// above keep the bytes below 0x80, so the two blocks grow apart:
+//   0 one value (memory.current, pids.current, cpuacct.usage)  1 v2 cpu.stat  2 v2 memory.stat
+//   3 v1 memory.stat  4 io.stat  5 blkio.*io_service_bytes  6 a PSI file  7 a unit directory name
+//   8 discovery over a tree given as one directory path a line  9 layout from root entry names
+
+enum CgroupSelector: UInt8, CaseIterable {
+    case value, cpuStat, memoryStat, v1MemoryStat, ioStat, blkio, pressure, unitName, discovery, layout
+}
+
+func fuzzCgroup(_ byte: UInt8, _ bytes: UnsafeRawBufferPointer) {
+    switch CgroupSelector(rawValue: byte % UInt8(CgroupSelector.allCases.count))! {
+    case .value: fuzzCgroupValue(bytes)
+    case .cpuStat: fuzzCgroupKeyed(bytes, file: "cpu.stat") { (b) throws(ParseError) in try Parse.cgroupCPUUsage(b) }
+    case .memoryStat: fuzzCgroupKeyed(bytes, file: "memory.stat") { (b) throws(ParseError) in try Parse.cgroupMemoryAnon(b) }
+    case .v1MemoryStat: fuzzCgroupKeyed(bytes, file: "memory.stat") { (b) throws(ParseError) in try Parse.cgroupV1MemoryStat(b).rssBytes }
+    case .ioStat: fuzzCgroupIO(bytes, file: "io.stat", extra: "8:99 rbytes=1 wbytes=2\n") { (b) throws(ParseError) in try Parse.cgroupIOStat(b) }
+    case .blkio:
+        fuzzCgroupIO(bytes, file: "blkio.throttle.io_service_bytes", extra: "8:99 Read 1\n8:99 Write 2\nTotal 3\n") { (b) throws(ParseError) in
+            try Parse.blkioServiceBytes(b)
+        }
+    case .pressure: fuzzCgroupPressure(bytes)
+    case .unitName: fuzzUnitName(String(decoding: bytes, as: UTF8.self))
+    case .discovery: fuzzDiscovery(bytes)
+    case .layout: fuzzLayout(bytes)
+    }
+}
+
+func text(_ bytes: UnsafeRawBufferPointer) -> String { String(decoding: bytes, as: UTF8.self) }
+
+/// Parses `bytes` as the body of a cgroup file.
+func parsed<T>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T, ParseError> {
+    bytes.withUnsafeBytes { b in Result { () throws(ParseError) -> T in try body(b) } }
+}
+
+func fuzzCgroupValue(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let v = try Parse.cgroupValue(bytes, file: "pids.current")
+        // Whatever was accepted is that number: its canonical form parses back to it.
+        let again = parsed(Array("\(v)\n".utf8)) { (b) throws(ParseError) in try Parse.cgroupValue(b, file: "pids.current") }
+        require((try? again.get()) == v, "\(v) does not parse back")
+        require((try? Parse.cpuacctUsageMicroseconds(bytes)) == v / 1000, "cpuacct.usage of \(v) ns")
+    } catch {
+        checkError(error, bytes, file: "pids.current")
+    }
+}
+
+/// A keyed file: an accepted value is written in the input (perhaps after leading zeros).
+func fuzzCgroupKeyed(_ bytes: UnsafeRawBufferPointer, file: String, _ body: (UnsafeRawBufferPointer) throws(ParseError) -> UInt64) {
+    do {
+        let v = try body(bytes)
+        require(text(bytes).contains("\(v)"), "\(file): \(v) is not in the input")
+    } catch {
+        checkError(error, bytes, file: file)
+    }
+}
+
+/// Sums over devices: one more device line adds exactly its bytes (or overflows, an error).
+func fuzzCgroupIO(_ bytes: UnsafeRawBufferPointer, file: String, extra: String, _ body: (UnsafeRawBufferPointer) throws(ParseError) -> CgroupIO) {
+    do {
+        let io = try body(bytes)
+        let newline = bytes.isEmpty || bytes.last == UInt8(ascii: "\n") ? [] : [UInt8(ascii: "\n")]
+        let more = parsed(Array(bytes) + newline + Array(extra.utf8), body)
+        switch more {
+        case .success(let m):
+            require(m.readBytes == io.readBytes + 1 && m.writeBytes == io.writeBytes + 2, "\(file): \(io) then \(m)")
+        case .failure(let e):
+            require(io.readBytes > UInt64.max - 1 || io.writeBytes > UInt64.max - 2, "\(file): one more device failed: \(e)")
+        }
+    } catch {
+        checkError(error, bytes, file: file)
+    }
+}
+
+func fuzzCgroupPressure(_ bytes: UnsafeRawBufferPointer) {
+    do {
+        let p = try Parse.cgroupPressureSome(bytes, file: "io.pressure")
+        require(p.avg10.isFinite && p.avg10 >= 0, "avg10 \(p.avg10)")
+    } catch {
+        checkError(error, bytes, file: "io.pressure")
+    }
+}
+
+func fuzzUnitName(_ name: String) {
+    if let escaped = CgroupUnits.escape(name) {
+        require(CgroupUnits.unescape(escaped) == name, "escape(\(name)) = \(escaped) does not unescape back")
+        require(CgroupUnits.needsEscape(name) || escaped == name, "\(name) escaped without need")
+    }
+    if let unit = CgroupUnits.unitName(fromDirectory: name) {
+        require(unit.hasSuffix(".service") || unit.hasSuffix(".scope"), "unit \(unit)")
+        require(CgroupUnits.isValidUnitName(unit) && unit.utf8.count < 256, "invalid unit \(unit)")
+        require(unit == CgroupUnits.unescape(name), "unit \(unit) from \(name)")
+    }
+    if let slice = CgroupUnits.sliceName(fromDirectory: name) {
+        require(CgroupUnits.unitName(fromDirectory: name) == nil && slice.hasSuffix(".slice"), "slice \(slice)")
+    }
+}
+
+func fuzzDiscovery(_ bytes: UnsafeRawBufferPointer) {
+    // Every line is a directory path; its prefixes are directories too.
+    var children: [String: [String]] = ["": []]
+    for line in text(bytes).split(separator: "\n") {
+        var parent = ""
+        for name in line.split(separator: "/").map(String.init) {
+            let path = parent.isEmpty ? name : parent + "/" + name
+            if children[path] == nil {
+                children[path] = []
+                children[parent, default: []].append(name)
+            }
+            parent = path
+        }
+    }
+    let maxUnits = 1 + Int(bytes.first ?? 0) % 64
+    let found = CgroupUnits.discover(maxUnits: maxUnits) { children[$0] ?? [] }
+    require(found.units.count <= maxUnits, "\(found.units.count) units over the bound \(maxUnits)")
+    var seen = Set<String>()
+    for unit in found.units {
+        require(seen.insert(unit.path).inserted, "\(unit.path) twice")
+        require(children[unit.path] != nil, "\(unit.path) is not in the tree")
+        let parts = unit.path.split(separator: "/").map(String.init)
+        require(parts.count <= CgroupUnits.maxDepth, "\(unit.path) deeper than \(CgroupUnits.maxDepth)")
+        require(CgroupUnits.unitName(fromDirectory: parts.last!) == unit.name, "\(unit.path) named \(unit.name)")
+        require(unit.slice == "-.slice" || parts.dropLast().contains { CgroupUnits.sliceName(fromDirectory: $0) == unit.slice },
+                "\(unit.path) in slice \(unit.slice)")
+        if let manager = unit.manager {
+            require(parts.dropLast().contains { CgroupUnits.unitName(fromDirectory: $0) == manager }, "\(unit.path) under \(manager)")
+        } else {
+            require(parts.dropLast().allSatisfy { CgroupUnits.sliceName(fromDirectory: $0) != nil }, "\(unit.path) outside slices")
+        }
+    }
+}
+
+func fuzzLayout(_ bytes: UnsafeRawBufferPointer) {
+    let entries = text(bytes).split(separator: "\n").map(String.init)
+    let layout = CgroupLayout.detect(entriesAtRoot: entries)
+    switch layout {
+    case .unified:
+        require(entries.contains("cgroup.controllers"), "unified without cgroup.controllers")
+    case .hybrid(let v1), .legacy(let v1):
+        require(!entries.contains("cgroup.controllers"), "v1 with cgroup.controllers")
+        if case .hybrid = layout { require(entries.contains("unified"), "hybrid without unified/") }
+        for dir in [v1.cpuacct, v1.memory, v1.pids, v1.blkio, v1.systemd].compactMap({ $0 }) {
+            require(entries.contains(dir), "hierarchy \(dir) is not an entry")
+        }
+    case .unknown:
+        break
     }
 }
