@@ -34,7 +34,11 @@ let package = Package(
         .target(name: "Streaming", dependencies: ["HTTP", "LivePage"]),
         // The daemon: configuration, the loop's wiring, the tick, the connection driver, systemd.
         .target(name: "Procstream", dependencies: ["Posix", "Collectors", "HTTP", "Streaming", "CSystemd"]),
-        .executableTarget(name: "procstreamd", dependencies: ["Procstream"]),
+        // Linked by lld with packed relative relocations (DT_RELR, glibc 2.36+, Debian 12): the
+        // relocation table shrinks from ~360 KB to ~3 KB, which ld.so no longer reads and keeps
+        // mapped at start: about 0.45 MB less idle RSS (README "Performance").
+        .executableTarget(name: "procstreamd", dependencies: ["Procstream"],
+                          linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"])]),
         // Micro-benchmark of one collection and one serialisation (README "Performance").
         .executableTarget(name: "procstream-bench", dependencies: ["Procstream", "Posix"]),
 
