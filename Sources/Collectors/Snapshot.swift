@@ -18,6 +18,8 @@ public struct Identity: Equatable, Sendable {
 /// README's "Event format"), shared by every subscriber.
 public struct Snapshot: Sendable {
     public var json: [UInt8]
+    /// When it was taken (CLOCK_REALTIME, ms).
+    public var wallMillis: Int64
     /// The sources that failed this tick, each with the fields it nulled.
     public var errors: [SourceError]
     /// What the collection (not the serialisation) cost.
@@ -32,7 +34,7 @@ extension Registry {
         let errors = collect()
         let micros = Int((Clock.monotonicNanos() - started) / 1000)
         return Snapshot(json: json(identity, wallMillis: wallMillis, clients: clients, collectMicros: micros),
-                        errors: errors, collectMicros: micros)
+                        wallMillis: wallMillis, errors: errors, collectMicros: micros)
     }
 
     /// The event's JSON object from the last collection: the daemon's identity, every

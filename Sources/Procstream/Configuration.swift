@@ -10,8 +10,12 @@ public struct Configuration: Equatable, Sendable {
     public var listenGiven: Bool { listen != Configuration().listen }
     public var intervalSeconds: Double = 1
     public var procRoot = "/proc"
+    /// Where the cgroup tree is, for the per-unit view.
+    public var cgroupRoot = "/sys/fs/cgroup"
     public var maxClients = 1024
     public var history = 300
+    /// The history's memory bound, in KiB (ticks with a per-unit view are larger).
+    public var historyKiB = 8192
     /// Output a subscriber may have queued beyond its socket buffer before it is dropped.
     public var maxQueuedKiB = 256
     /// How long a request head may take to arrive, and how long an idle keep-alive
@@ -61,6 +65,9 @@ public struct Configuration: Equatable, Sendable {
       --request-timeout S  seconds a request head may take, and an idle keep-alive
                            connection may stay, 1 to 300 (default 10)
       --history N          past events kept for replay and resume, 1 to 86400 (default 300)
+      --history-kib N      memory the history may use, 64 to 1048576 KiB (default 8192);
+                           past it the oldest events go
+      --cgroup-root DIR    the cgroup tree for the per-unit view (default /sys/fs/cgroup)
       --token-file PATH    require the token in PATH (read once at start) as
                            "Authorization: Bearer TOKEN" or the cookie set by /?token=TOKEN
       --allow-origin ORIG  let pages from ORIG (exact, e.g. https://ops.example) read the
@@ -69,7 +76,8 @@ public struct Configuration: Equatable, Sendable {
       --version            print the version and exit
       -h, --help           print this help and exit
 
-    Endpoints: / (live page), /events (text/event-stream), /snapshot (JSON), /healthz.
+    Endpoints: / (live page), /events (text/event-stream; ?units=1 adds the per-unit view),
+    /snapshot (JSON), /units (JSON), /healthz.
     """
 
     public static func parse(_ arguments: [String]) -> Result<Command, UsageError> {
@@ -129,6 +137,11 @@ public struct Configuration: Equatable, Sendable {
                 config.requestTimeoutSeconds = try number(1...300, "a number of seconds")
             case "--history":
                 config.history = try number(1...86400, "a whole number")
+            case "--history-kib":
+                config.historyKiB = try number(64...1_048_576, "a whole number")
+            case "--cgroup-root":
+                config.cgroupRoot = try value()
+                guard !config.cgroupRoot.isEmpty else { throw UsageError("--cgroup-root must not be empty") }
             case "--token-file":
                 let path = try value()
                 guard !path.isEmpty else { throw UsageError("--token-file must not be empty") }

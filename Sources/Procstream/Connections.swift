@@ -41,6 +41,8 @@ final class Connections {
     private let health: Health
     private var table: [Connection?] = []
     private(set) var subscribers: [Connection] = []
+    /// Of those, the ones that asked for the per-unit view.
+    private(set) var unitSubscribers = 0
     private var nextGeneration: UInt32 = 1
     private var scratch: [UInt8] = []
 
@@ -153,9 +155,15 @@ final class Connections {
                 perform(connection.machine.discarded(n), on: connection)
                 return
             }
-            let context = routeContext()
             let actions = connection.machine.received(scratch, now: Clock.monotonicNanos()) { head in
+                var context = routeContext()
                 if head.path == "/events" && self.subscribers.count >= self.config.maxClients { self.refusedSubscriptions += 1 }
+                if head.path == "/units" {
+                    switch publisher.unitsPayload(now: Clock.monotonicNanos()) {
+                    case .success(let json): context.unitsJSON = json
+                    case .failure(let error): context.unitsUnavailable = error.message
+                    }
+                }
                 return Router.route(head, context)
             }
             perform(actions, on: connection)
@@ -174,8 +182,8 @@ final class Connections {
             switch action {
             case .send(let bytes):
                 write(connection, bytes)
-            case .subscribe(let lastEventID, let replay, _, let headers):
-                subscribe(connection, lastEventID: lastEventID, replay: replay, headers: headers)
+            case .subscribe(let subscription):
+                subscribe(connection, subscription)
             case .closeAfterFlush:
                 if connection.machine.output.isEmpty { finalResponseSent(connection) }
             case .shutdownWrite:
@@ -197,14 +205,15 @@ final class Connections {
 
     // MARK: Streams
 
-    private func subscribe(_ connection: Connection, lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header]) {
+    private func subscribe(_ connection: Connection, _ subscription: Subscription) {
         connection.subscriberIndex = subscribers.count
         subscribers.append(connection)
+        if subscription.units != nil { unitSubscribers += 1 }
         // A fixed kernel send buffer instead of autotuning (up to 4 MiB a socket): a subscriber
         // that stops reading then holds at most this in the kernel plus --max-queued-kib here,
         // and is noticed in seconds. One event a tick needs far less.
         Socket.setSendBuffer(connection.fd, bytes: Self.subscriberSendBuffer)
-        write(connection, connection.machine.startStream(lastEventID: lastEventID, replay: replay, headers: headers, history: publisher.history))
+        write(connection, connection.machine.startStream(subscription, history: publisher.history))
         pumpReplay(connection)
     }
 
@@ -223,13 +232,20 @@ final class Connections {
         }
     }
 
-    /// One tick's bytes to every live subscriber (the catching-up ones get them from history).
-    func broadcast(_ bytes: StreamBytes) {
+    /// One tick's bytes to every live subscriber (the catching-up ones get them from history);
+    /// `units` gives a subscriber with the per-unit view its tick, shared per selection.
+    func broadcast(_ bytes: StreamBytes, units: ((UnitSelection) -> StreamBytes)? = nil) {
         var i = subscribers.count - 1
         while i >= 0 {
             // Backwards, so a subscriber dropped here (swapped with the last) is not skipped.
             let subscriber = subscribers[i]
-            if subscriber.machine.isLive { write(subscriber, bytes) }
+            if subscriber.machine.isLive {
+                if let units, let selection = subscriber.machine.stream?.units {
+                    write(subscriber, units(selection))
+                } else {
+                    write(subscriber, bytes)
+                }
+            }
             i -= 1
         }
     }
@@ -315,6 +331,7 @@ final class Connections {
         table[index] = nil
         if connection.refused { lingeringRefused -= 1 } else { open -= 1 }
         if connection.subscriberIndex >= 0 {
+            if connection.machine.stream?.units != nil { unitSubscribers -= 1 }
             let i = connection.subscriberIndex
             let last = subscribers.removeLast()
             if i < subscribers.count {

@@ -23,10 +23,22 @@ final class Publisher {
     private(set) var lastCollectMicros = 0
     private(set) var lastTickNanos: UInt64 = 0
 
+    /// The per-unit view, made when first wanted.
+    private let cgroupRoot: String
+    private var units: UnitsCollector?
+    /// The latest tick's units (nil when not collected that tick).
+    private(set) var latestUnits: UnitsFrame?
+    /// `/units` keeps the view collected for a while after each request.
+    private var unitsWantedUntilNanos: UInt64 = 0
+    static let unitsLingerNanos: UInt64 = 10_000_000_000
+    /// This tick's bytes per units selection: serialised once per tick and selection.
+    private var unitBytes: [UnitSelection: StreamBytes] = [:]
+
     init(config: Configuration, identity: Identity) {
         self.identity = identity
         registry = Registry.standard(procRoot: config.procRoot)
-        history = History(capacity: config.history)
+        history = History(capacity: config.history, byteLimit: config.historyKiB * 1024)
+        cgroupRoot = config.cgroupRoot
         // Ids start at the start time in ms, so they keep increasing across restarts.
         nextEventID = UInt64(max(1, Clock.wallMillis()))
     }
@@ -34,8 +46,10 @@ final class Publisher {
     /// Baselines for rates (CPU, network, disk), before the first tick.
     func prime() { registry.prime() }
 
-    /// Collects, serialises and frames this tick; returns the bytes for every live subscriber.
-    func tick(now: UInt64, clients: Int) -> StreamBytes {
+    /// Collects, serialises and frames this tick; returns the bytes for every live subscriber
+    /// without units (`bytes(for:)` gives those with units). The per-unit view is collected
+    /// only while someone wants it: `unitSubscribers`, or a recent `/units`.
+    func tick(now: UInt64, clients: Int, unitSubscribers: Int = 0) -> StreamBytes {
         let snapshot = registry.snapshot(identity, clients: clients)
         let id = nextEventID
         nextEventID += 1
@@ -43,9 +57,18 @@ final class Publisher {
         var metrics: [UInt8] = []
         metrics.reserveCapacity(latestJSON.count + 64)
         SSE.appendEvent(to: &metrics, id: String(id), event: "metrics", data: latestJSON)
-        history.append(id: id, frame: StreamBytes(metrics))
+        var sourceErrors = snapshot.errors
+        latestUnits = nil
+        unitBytes.removeAll(keepingCapacity: true)
+        if unitSubscribers > 0 || now < unitsWantedUntilNanos {
+            switch collectUnits(id: id, wallMillis: snapshot.wallMillis, now: now) {
+            case .success(let frame): latestUnits = frame
+            case .failure(let error): sourceErrors.append(error)
+            }
+        }
+        history.append(id: id, frame: StreamBytes(metrics), units: latestUnits)
         var errors: [UInt8] = []
-        for error in snapshot.errors {
+        for error in sourceErrors {
             SSE.appendEvent(to: &errors, event: "error", data: error.json())
         }
         latestErrorEvents = StreamBytes(errors)
@@ -56,8 +79,48 @@ final class Publisher {
         }
         lastCollectMicros = snapshot.collectMicros
         lastTickNanos = now
-        noteSourceChanges(snapshot.errors)
+        noteSourceChanges(sourceErrors)
         return latestEvents
+    }
+
+    /// This tick's bytes for a subscriber with units: the tick's events and its `units` event
+    /// for that selection, built once per tick and selection and shared.
+    func bytes(for selection: UnitSelection) -> StreamBytes {
+        if let b = unitBytes[selection] { return b }
+        guard let frame = latestUnits else { return latestEvents }
+        let b = StreamBytes(latestEvents.plain + frame.event(selection))
+        unitBytes[selection] = b
+        return b
+    }
+
+    /// For `/units`: the latest payload, collecting one now if this tick has none, and keeping
+    /// the view collected for a while (a poller gets each tick's without a collection per
+    /// request). Failure: why there is none.
+    func unitsPayload(now: UInt64) -> Result<[UInt8], SourceError> {
+        unitsWantedUntilNanos = now + Self.unitsLingerNanos
+        if let frame = latestUnits { return .success(frame.payload()) }
+        return collectUnits(id: nextEventID - 1, wallMillis: Clock.wallMillis(), now: now).map { frame in
+            latestUnits = frame
+            return frame.payload()
+        }
+    }
+
+    private func collectUnits(id: UInt64, wallMillis: Int64, now: UInt64) -> Result<UnitsFrame, SourceError> {
+        if units == nil {
+            let collector = UnitsCollector(cgroupRoot: cgroupRoot)
+            Log.info("per-unit view: \(collector.reader.layoutDescription) under \(cgroupRoot)")
+            units = collector
+        }
+        return units!.collect(nowNanos: now)
+            .map { samples in
+                UnitsFrame(id: id, timestamp: Timestamp.rfc3339(millis: wallMillis),
+                           units: samples.map { UnitsFrame.Unit(name: $0.name, json: UnitsCollector.json($0)) })
+            }
+            .mapError { error in
+                var e = error
+                e.fields = ["units"]
+                return e
+            }
     }
 
     /// How TCP states are counted right now, for the start-up line.

@@ -119,7 +119,8 @@ public final class Server {
     }
 
     private func tick(now: UInt64) {
-        connections.broadcast(publisher.tick(now: now, clients: connections.subscribers.count))
+        let bytes = publisher.tick(now: now, clients: connections.subscribers.count, unitSubscribers: connections.unitSubscribers)
+        connections.broadcast(bytes, units: connections.unitSubscribers > 0 ? { [publisher] in publisher.bytes(for: $0) } : nil)
         lastBroadcastNanos = now
     }
 

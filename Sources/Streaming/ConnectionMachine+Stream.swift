@@ -30,16 +30,16 @@ extension ConnectionMachine {
     public var chunked: Bool { stream?.chunked ?? true }
 
     /// The stream's first bytes: the response head and `retry:`, with a comment when the
-    /// events after `lastEventID` are no longer held. Replay then starts where `History.startID`
+    /// events after its `lastEventID` are no longer held. Replay then starts where `History.startID`
     /// says (the events missed, or the `replay` latest).
-    public mutating func startStream(lastEventID: UInt64?, replay: Int, headers: [RequestHead.Header], history: History) -> [UInt8] {
+    public mutating func startStream(_ subscription: Subscription, history: History) -> [UInt8] {
         guard case .streaming(var s) = state else { return [] }
-        let (start, gap) = history.startID(lastEventID: lastEventID, replay: replay)
+        let (start, gap) = history.startID(lastEventID: subscription.lastEventID, replay: subscription.replay)
         var greeting = SSE.retry(milliseconds: 2000)
-        if gap { greeting += Self.resumingComment(after: lastEventID ?? 0, held: history.count) }
+        if gap { greeting += Self.resumingComment(after: subscription.lastEventID ?? 0, held: history.count) }
         s.replayNext = start
         state = .streaming(s)
-        return Response.eventStreamHead(chunked: s.chunked, headers: headers.map { ($0.name, $0.value) })
+        return Response.eventStreamHead(chunked: s.chunked, headers: subscription.headers.map { ($0.name, $0.value) })
             + StreamBytes(greeting).bytes(chunked: s.chunked)
     }
 
@@ -54,7 +54,7 @@ extension ConnectionMachine {
     /// while it was slow, it is told so and goes on from the oldest event held.
     public mutating func nextReplay(_ history: History) -> ReplayStep {
         guard case .streaming(var s) = state, let next = s.replayNext else { return .idle }
-        guard let frame = history.frame(id: next) else {
+        guard let frame = history.frame(id: next, units: s.units) else {
             if history.newestID != nil, next < history.oldestID {
                 s.replayNext = history.oldestID
                 state = .streaming(s)

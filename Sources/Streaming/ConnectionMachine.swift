@@ -26,11 +26,13 @@ public struct ConnectionMachine {
     public struct Stream: Equatable {
         public var chunked: Bool
         public var replayNext: UInt64?
+        /// The units it asked for (nil: none).
+        public var units: UnitSelection?
     }
 
     public enum Action: Equatable {
         case send([UInt8])
-        case subscribe(lastEventID: UInt64?, replay: Int, chunked: Bool, headers: [RequestHead.Header])
+        case subscribe(Subscription)
         /// The connection is closing: once everything queued has been sent, call `flushed(now:)`.
         case closeAfterFlush
         /// Shut down the write side (the client reads EOF after the response).
@@ -98,10 +100,10 @@ public struct ConnectionMachine {
                         input = []
                         actions.append(.closeAfterFlush)
                     }
-                case .subscribe(let lastEventID, let replay, let chunked, let headers):
-                    state = .streaming(Stream(chunked: chunked, replayNext: nil))
+                case .subscribe(let subscription):
+                    state = .streaming(Stream(chunked: subscription.chunked, replayNext: nil, units: subscription.units))
                     input = []
-                    actions.append(.subscribe(lastEventID: lastEventID, replay: replay, chunked: chunked, headers: headers))
+                    actions.append(.subscribe(subscription))
                 }
             }
         }

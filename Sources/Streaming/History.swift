@@ -1,49 +1,80 @@
 import HTTP
 
-/// The last N `metrics` events, as sent (already framed, in both stream framings), with their
-/// consecutive ids. New
-/// subscribers replay from it; reconnecting ones resume from it with Last-Event-ID. Memory is
-/// bounded by `capacity` events.
+/// The last ticks' events, as sent (the `metrics` event framed in both stream framings, and the
+/// tick's per-unit view if it was collected), with their consecutive ids. New subscribers
+/// replay from it; reconnecting ones resume from it with Last-Event-ID. Memory is bounded both
+/// by `capacity` ticks and by `byteLimit` bytes: past either, the oldest ticks go.
 public struct History {
-    public let capacity: Int
-    private var frames: [StreamBytes] = []
-    /// Index in `frames` of the oldest event once the ring is full.
-    private var head = 0
-    /// Id of the oldest event held.
-    public private(set) var oldestID: UInt64 = 0
+    struct Tick {
+        var metrics: StreamBytes
+        var units: UnitsFrame?
+        var byteCount: Int { metrics.plain.count + metrics.chunk.count + (units?.byteCount ?? 0) }
+    }
 
-    public init(capacity: Int) {
+    public let capacity: Int
+    public let byteLimit: Int
+    /// A ring of `capacity` slots; `count` of them, from `head`, hold ticks.
+    private var ring: [Tick?]
+    private var head = 0
+    public private(set) var count = 0
+    /// Id of the oldest tick held.
+    public private(set) var oldestID: UInt64 = 0
+    public private(set) var byteCount = 0
+
+    public init(capacity: Int, byteLimit: Int = .max) {
         precondition(capacity >= 1)
         self.capacity = capacity
-        frames.reserveCapacity(min(capacity, 1024))
+        self.byteLimit = byteLimit
+        ring = []
+        ring.reserveCapacity(min(capacity, 1024))
     }
 
-    public var count: Int { frames.count }
-    public var newestID: UInt64? { frames.isEmpty ? nil : oldestID + UInt64(frames.count) - 1 }
-    var byteCount: Int { frames.reduce(0) { $0 + $1.plain.count + $1.chunk.count } }
+    public var newestID: UInt64? { count == 0 ? nil : oldestID + UInt64(count) - 1 }
 
-    /// Appends the event with id `newestID + 1` (or any id when empty), evicting the oldest
-    /// when full.
-    public mutating func append(id: UInt64, frame: StreamBytes) {
+    private func slot(_ i: Int) -> Int { (head + i) % capacity }
+
+    /// Appends the tick with id `newestID + 1` (or any id when empty), evicting the oldest past
+    /// either bound (the newest is always kept).
+    public mutating func append(id: UInt64, frame: StreamBytes, units: UnitsFrame? = nil) {
         if let newest = newestID, id != newest + 1 {
             // Ids are consecutive by construction; anything else starts the ring over.
-            frames.removeAll(keepingCapacity: true)
+            ring.removeAll(keepingCapacity: true)
             head = 0
+            count = 0
+            byteCount = 0
         }
-        if frames.isEmpty { oldestID = id }
-        if frames.count < capacity {
-            frames.append(frame)
-        } else {
-            frames[head] = frame
-            head = (head + 1) % capacity
-            oldestID += 1
-        }
+        if count == 0 { oldestID = id }
+        if count == capacity { dropOldest() }
+        let tick = Tick(metrics: frame, units: units)
+        let index = slot(count)
+        if index < ring.count { ring[index] = tick } else { ring.append(tick) }
+        count += 1
+        byteCount += tick.byteCount
+        while byteCount > byteLimit && count > 1 { dropOldest() }
     }
 
-    /// The framed event with this id, if still held.
-    public func frame(id: UInt64) -> StreamBytes? {
+    private mutating func dropOldest() {
+        byteCount -= ring[head]?.byteCount ?? 0
+        ring[head] = nil
+        head = (head + 1) % capacity
+        count -= 1
+        oldestID += 1
+    }
+
+    private func tick(id: UInt64) -> Tick? {
         guard let newest = newestID, id >= oldestID, id <= newest else { return nil }
-        return frames[(head + Int(id - oldestID)) % frames.count]
+        return ring[slot(Int(id - oldestID))]
+    }
+
+    /// The `metrics` event with this id, if still held.
+    public func frame(id: UInt64) -> StreamBytes? { tick(id: id)?.metrics }
+
+    /// What a subscriber with this selection was sent for the tick: the `metrics` event, and
+    /// the `units` event when it asked for units and the tick has them.
+    public func frame(id: UInt64, units selection: UnitSelection?) -> StreamBytes? {
+        guard let tick = tick(id: id) else { return nil }
+        guard let selection, let units = tick.units else { return tick.metrics }
+        return StreamBytes(tick.metrics.plain + units.event(selection))
     }
 
     /// Where a new subscription starts replaying: the first id to send. `lastEventID` is what

@@ -10,6 +10,10 @@ public struct RouteContext: Sendable {
     var subscribers: Int
     var maxClients: Int
     var access = AccessPolicy()
+    /// The latest `units` payload, for `/units` (filled only for that path); nil with the reason
+    /// in `unitsUnavailable` when there is none.
+    public var unitsJSON: [UInt8]?
+    public var unitsUnavailable: String?
 
     public init(snapshotJSON: [UInt8], healthy: Bool, healthJSON: [UInt8], subscribers: Int, maxClients: Int, access: AccessPolicy = AccessPolicy()) {
         self.snapshotJSON = snapshotJSON
@@ -24,10 +28,8 @@ public struct RouteContext: Sendable {
 public enum Reply: Equatable {
     /// A whole response; the connection stays open afterwards only if `keepAlive`.
     case respond([UInt8], keepAlive: Bool)
-    /// Start an event stream for this connection: resume after `lastEventID`, or replay the
-    /// `replay` most recent events first (at least the latest). `chunked`: HTTP/1.1 chunked
-    /// body (false: HTTP/1.0, close-delimited). `headers` go on the stream's response head (CORS).
-    case subscribe(lastEventID: UInt64?, replay: Int, chunked: Bool = true, headers: [RequestHead.Header] = [])
+    /// Start an event stream for this connection (see `Subscription`).
+    case subscribe(Subscription)
 }
 
 public enum Router {
@@ -90,8 +92,14 @@ public enum Router {
                     }
                     let fromHeader = request.header("Last-Event-ID").flatMap { UInt64($0) }
                     let fromQuery = request.queryParameter("last_event_id").flatMap { UInt64($0) }
-                    return .subscribe(lastEventID: fromHeader ?? fromQuery, replay: replayCount(request),
-                                      chunked: request.minorVersion >= 1, headers: cors.map { RequestHead.Header($0.0, $0.1) })
+                    let units: UnitSelection?
+                    do throws(UnitSelection.ParseError) { units = try UnitSelection.parse(request.queryParameter("units")) } catch {
+                        return respond(Response.error(.badRequest, "units= takes 1, or up to \(UnitSelection.maxNames) comma-separated unit names",
+                                                      keepAlive: keepAlive))
+                    }
+                    return .subscribe(Subscription(lastEventID: fromHeader ?? fromQuery, replay: replayCount(request),
+                                                   chunked: request.minorVersion >= 1, headers: cors.map { RequestHead.Header($0.0, $0.1) },
+                                                   units: units))
                 }
             }
         case "/":
@@ -116,6 +124,17 @@ public enum Router {
                                           keepAlive: keepAlive, headOnly: isHead, headers: cors))
                 }
             }
+        case "/units":
+            return only("GET, HEAD") {
+                authorized {
+                    guard let units = context.unitsJSON else {
+                        return respond(Response.error(.serviceUnavailable, "no per-unit view: \(context.unitsUnavailable ?? "not collected yet")",
+                                                      headers: [("Retry-After", "1")], keepAlive: keepAlive))
+                    }
+                    return respond(Response.full(.ok, contentType: "application/json", body: units + [0x0a],
+                                                 keepAlive: keepAlive, headOnly: isHead, headers: cors))
+                }
+            }
         case "/healthz":
             // Open even with a token: health checkers carry no credentials, and it says nothing
             // beyond whether collection works.
@@ -128,7 +147,7 @@ public enum Router {
             if let asset = LivePage.asset(at: request.path) {
                 return only("GET, HEAD") { authorized { pageFile(asset) } }
             }
-            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot or /healthz (the page loads \(pageFiles))",
+            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot, /units or /healthz (the page loads \(pageFiles))",
                                           keepAlive: keepAlive))
         }
     }

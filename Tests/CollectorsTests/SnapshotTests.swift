@@ -27,6 +27,14 @@ final class ProcTree {
         try text.write(toFile: "\(path)/\(name)", atomically: true, encoding: .utf8)
     }
     func remove(_ name: String) throws { try FileManager.default.removeItem(atPath: "\(path)/\(name)") }
+    /// Rewrites a file in place (same inode), as the kernel's counters change: a descriptor kept
+    /// open sees the new content (an atomic write would replace the file under it).
+    func overwrite(_ name: String, _ text: String) throws {
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(path)/\(name)"))
+        try h.truncate(atOffset: 0)
+        try h.write(contentsOf: Data(text.utf8))
+        try h.close()
+    }
 }
 
 /// The keys of a JSON object's top level, in order (JSONSerialization loses the order).

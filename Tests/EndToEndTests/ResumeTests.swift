@@ -18,9 +18,12 @@ import Testing
 
     func consecutive(_ ids: [UInt64]) -> Bool { zip(ids, ids.dropFirst()).allSatisfy { $1 == $0 + 1 } }
 
-    /// The newest id received so far, from the tail of the stream only (cheap to ask often).
+    /// The id of the newest complete event received so far, from the tail of the stream only
+    /// (cheap to ask often).
     func lastID(_ c: Client) -> UInt64 {
-        let tail = String(decoding: c.buffer.suffix(16 * 1024), as: UTF8.self)
+        var tail = String(decoding: c.buffer.suffix(16 * 1024), as: UTF8.self)
+        guard let end = tail.range(of: "\n\n", options: .backwards) else { return 0 }
+        tail = String(tail[..<end.lowerBound])
         guard let r = tail.range(of: "\nid: ", options: .backwards) else { return 0 }
         return UInt64(tail[r.upperBound...].prefix { $0.isNumber }) ?? 0
     }

@@ -77,11 +77,13 @@ import Testing
 
     @Test func corsOnlyForListedOrigins() {
         let allowed = request("GET", "/events", headers: [("Origin", "https://ops.example"), ("Authorization", "Bearer s3cret-token-0123456789")])
-        guard case .subscribe(_, _, _, let headers) = Router.route(allowed, guarded) else { Issue.record(); return }
+        guard case .subscribe(let s) = Router.route(allowed, guarded) else { Issue.record(); return }
+        let headers = s.headers
         #expect(headers.contains(.init("Access-Control-Allow-Origin", "https://ops.example")))
         #expect(headers.contains(.init("Vary", "Origin")))
         let other = request("GET", "/events", headers: [("Origin", "https://evil.example"), ("Authorization", "Bearer s3cret-token-0123456789")])
-        guard case .subscribe(_, _, _, let none) = Router.route(other, guarded) else { Issue.record(); return }
+        guard case .subscribe(let t) = Router.route(other, guarded) else { Issue.record(); return }
+        let none = t.headers
         #expect(none.isEmpty)
         // No origins configured: no CORS headers at all, never '*'.
         let open = Router.route(request("GET", "/snapshot", headers: [("Origin", "https://ops.example")]), context)

@@ -18,22 +18,22 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func events() {
-        #expect(Router.route(request("GET", "/events"), context) == .subscribe(lastEventID: nil, replay: 1))
-        #expect(Router.route(request("GET", "/events", headers: [("Last-Event-ID", "41")]), context) == .subscribe(lastEventID: 41, replay: 1))
-        #expect(Router.route(request("GET", "/events?last_event_id=9"), context) == .subscribe(lastEventID: 9, replay: 1))
-        #expect(Router.route(request("GET", "/events?last_event_id=x"), context) == .subscribe(lastEventID: nil, replay: 1))
+        #expect(Router.route(request("GET", "/events"), context) == .subscribe(Subscription(lastEventID: nil, replay: 1)))
+        #expect(Router.route(request("GET", "/events", headers: [("Last-Event-ID", "41")]), context) == .subscribe(Subscription(lastEventID: 41, replay: 1)))
+        #expect(Router.route(request("GET", "/events?last_event_id=9"), context) == .subscribe(Subscription(lastEventID: 9, replay: 1)))
+        #expect(Router.route(request("GET", "/events?last_event_id=x"), context) == .subscribe(Subscription(lastEventID: nil, replay: 1)))
     }
 
     @Test func replayCountFollowsQueryThenAccept() {
         let es = [("Accept", "text/event-stream")]
-        #expect(Router.route(request("GET", "/events", headers: es), context) == .subscribe(lastEventID: nil, replay: Int.max))
-        #expect(Router.route(request("GET", "/events", headers: [("accept", "Text/Event-Stream, */*")]), context) == .subscribe(lastEventID: nil, replay: Int.max))
-        #expect(Router.route(request("GET", "/events?history=0", headers: es), context) == .subscribe(lastEventID: nil, replay: 0))
-        #expect(Router.route(request("GET", "/events?history=50"), context) == .subscribe(lastEventID: nil, replay: 50))
-        #expect(Router.route(request("GET", "/events?history=-3"), context) == .subscribe(lastEventID: nil, replay: 1))
+        #expect(Router.route(request("GET", "/events", headers: es), context) == .subscribe(Subscription(lastEventID: nil, replay: Int.max)))
+        #expect(Router.route(request("GET", "/events", headers: [("accept", "Text/Event-Stream, */*")]), context) == .subscribe(Subscription(lastEventID: nil, replay: Int.max)))
+        #expect(Router.route(request("GET", "/events?history=0", headers: es), context) == .subscribe(Subscription(lastEventID: nil, replay: 0)))
+        #expect(Router.route(request("GET", "/events?history=50"), context) == .subscribe(Subscription(lastEventID: nil, replay: 50)))
+        #expect(Router.route(request("GET", "/events?history=-3"), context) == .subscribe(Subscription(lastEventID: nil, replay: 1)))
         // HTTP/1.0 has no chunked coding: its stream is close-delimited.
-        #expect(Router.route(request("GET", "/events", version: 0), context) == .subscribe(lastEventID: nil, replay: 1, chunked: false))
-        #expect(Router.route(request("GET", "/events", version: 1), context) == .subscribe(lastEventID: nil, replay: 1, chunked: true))
+        #expect(Router.route(request("GET", "/events", version: 0), context) == .subscribe(Subscription(lastEventID: nil, replay: 1, chunked: false)))
+        #expect(Router.route(request("GET", "/events", version: 1), context) == .subscribe(Subscription(lastEventID: nil, replay: 1, chunked: true)))
     }
 
     @Test func livePage() {
@@ -108,7 +108,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     func unknownPathsAre404(_ path: String) {
         let (r, _) = respond(request("GET", path))
         #expect(r.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
-        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot or /healthz (the page loads /app.css, /app.js, /cards.js, /model.js)\n"))
+        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot, /units or /healthz (the page loads /app.css, /app.js, /cards.js, /model.js)\n"))
     }
 
     @Test func queryOnAPageFileIsIgnored() {
@@ -132,8 +132,8 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         guard case .send(let a) = actions[0], case .send(let b) = actions[1] else { Issue.record(); return }
         #expect(text(a).hasSuffix("{\"cpu\":1}\n"))
         #expect(text(b).hasSuffix("{\"status\":\"ok\"}\n"))
-        #expect(actions[2] == .subscribe(lastEventID: nil, replay: 1, chunked: true, headers: []))
-        #expect(c.state == .streaming(.init(chunked: true, replayNext: nil)))
+        #expect(actions[2] == .subscribe(Subscription(lastEventID: nil, replay: 1, chunked: true, headers: [])))
+        #expect(c.state == .streaming(.init(chunked: true, replayNext: nil, units: nil)))
         #expect(c.readBudget == 0)
         // A subscriber's further input is ignored.
         let r1 = c.received(Array("junk".utf8), now: 2, route: route)
@@ -147,7 +147,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         let r3 = c.received(Array("TP/1.1\r\nHost: h\r\n".utf8), now: 2, route: route)
         #expect(r3.isEmpty)
         let r4 = c.received(Array("\r\n".utf8), now: 3, route: route)
-        #expect(r4 == [.subscribe(lastEventID: nil, replay: 1, chunked: true, headers: [])])
+        #expect(r4 == [.subscribe(Subscription(lastEventID: nil, replay: 1, chunked: true, headers: []))])
     }
 
     @Test func malformedGets4xxAndClose() {

@@ -55,3 +55,41 @@ import Testing
         #expect(h.byteCount == 300 * (600 + 607))   // plain, and "258\r\n" + 600 + "\r\n"
     }
 }
+
+@Suite struct HistoryByteBoundTests {
+    /// Ticks with a per-unit view are larger: the ring also keeps within its byte bound, the
+    /// oldest ticks going first, the newest always kept.
+    @Test func theOldestGoPastTheByteLimit() {
+        var h = History(capacity: 100, byteLimit: 10_000)
+        for id in UInt64(1)...50 { h.append(id: id, frame: StreamBytes([UInt8](repeating: 0, count: 1000))) }
+        #expect(h.byteCount <= 10_000)
+        #expect(h.newestID == 50 && h.count == 10_000 / (1000 + 1007))
+        #expect(h.frame(id: 50) != nil && h.frame(id: h.oldestID - 1) == nil)
+        var big = History(capacity: 10, byteLimit: 100)
+        big.append(id: 1, frame: StreamBytes([UInt8](repeating: 0, count: 1000)))
+        #expect(big.count == 1)   // one tick over the limit is still held
+    }
+
+    @Test func unitsFramesAreReplayedForTheSelectionAsked() {
+        var h = History(capacity: 10)
+        let units = UnitsFrame(id: 7, timestamp: "T", units: [.init(name: "a.service", json: Array(#"{"unit":"a.service"}"#.utf8)),
+                                                             .init(name: "b.service", json: Array(#"{"unit":"b.service"}"#.utf8))])
+        h.append(id: 7, frame: StreamBytes(Array("M\n\n".utf8)), units: units)
+        #expect(text(h.frame(id: 7, units: nil)!.plain) == "M\n\n")
+        #expect(text(h.frame(id: 7, units: .only(["b.service"]))!.plain) ==
+                "M\n\nid: 7\nevent: units\ndata: {\"timestamp\":\"T\",\"units\":[{\"unit\":\"b.service\"}]}\n\n")
+        #expect(text(h.frame(id: 7, units: .all)!.plain).contains(#"[{"unit":"a.service"},{"unit":"b.service"}]"#))
+    }
+}
+
+@Suite struct UnitSelectionTests {
+    @Test func parsesAllSomeOrNone() throws {
+        #expect(try UnitSelection.parse(nil) == nil)
+        #expect(try UnitSelection.parse("0") == nil)
+        #expect(try UnitSelection.parse("1") == .all)
+        #expect(try UnitSelection.parse("nginx.service,a.scope,nginx.service") == .only(["a.scope", "nginx.service"]))
+        #expect(try UnitSelection.parse("getty%40tty1.service") == .only(["getty@tty1.service"]))
+        #expect(throws: UnitSelection.ParseError.self) { try UnitSelection.parse("a b.service") }
+        #expect(throws: UnitSelection.ParseError.self) { try UnitSelection.parse(Substring((0..<65).map { "u\($0).service" }.joined(separator: ","))) }
+    }
+}

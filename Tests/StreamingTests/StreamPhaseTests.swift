@@ -64,8 +64,8 @@ func subscriber(_ request: String = "GET /events HTTP/1.1\r\nHost: h\r\nAccept: 
                 history h: History, limitKiB: Int = 16) -> FakeDriver {
     var d = FakeDriver(machine: ConnectionMachine(now: 0, outputLimit: limitKiB * 1024))
     let actions = d.machine.received(Array(request.utf8), now: 1) { Router.route($0, context) }
-    guard case .subscribe(let last, let replay, _, let headers)? = actions.first else { Issue.record("not subscribed: \(actions)"); return d }
-    _ = d.write(d.machine.startStream(lastEventID: last, replay: replay, headers: headers, history: h))
+    guard case .subscribe(let subscription)? = actions.first else { Issue.record("not subscribed: \(actions)"); return d }
+    _ = d.write(d.machine.startStream(subscription, history: h))
     return d
 }
 
