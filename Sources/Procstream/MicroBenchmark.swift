@@ -1,3 +1,4 @@
+import Glibc
 import Collectors
 import HTTP
 import Posix
@@ -58,5 +59,53 @@ public enum MicroBenchmark {
             samples.append(Double(Clock.monotonicNanos() - start) / 1000)
         }
         return Timing(name: "serialise one snapshot to its SSE frame (\(frame.count) bytes)", samplesMicros: samples)
+    }
+
+    /// One collection of the per-unit view of the cgroup tree at `root`, `iterations` times
+    /// (after a first one that discovers and opens the files). Per tick and per unit.
+    public static func units(name: String, root: String, iterations: Int) -> (tick: Timing, perUnit: Double, units: Int) {
+        let collector = UnitsCollector(cgroupRoot: root)
+        var now = Clock.monotonicNanos()
+        _ = collector.collect(nowNanos: now)
+        var samples: [Double] = []
+        samples.reserveCapacity(iterations)
+        for _ in 0..<iterations {
+            now += 1_000_000_000   // a tick a second: discovery (at most once a second) included
+            let start = Clock.monotonicNanos()
+            _ = collector.collect(nowNanos: now)
+            samples.append(Double(Clock.monotonicNanos() - start) / 1000)
+        }
+        let timing = Timing(name: name, samplesMicros: samples)
+        let units = collector.unitCount
+        return (timing, units > 0 ? timing.percentile(50) / Double(units) : 0, units)
+    }
+
+    /// A v2 tree of `count` units made from one fixture unit's files, under a temporary
+    /// directory (the caller removes it).
+    public static func makeUnitTree(from unitDirectory: String, count: Int) -> String? {
+        let root = "/tmp/procstream-bench-units-\(getpid())"
+        guard mkdir(root, 0o755) == 0, mkdir(root + "/system.slice", 0o755) == 0 else { return nil }
+        _ = FileWriter.write(root + "/cgroup.controllers", "cpu io memory pids\n")
+        guard let files = try? Directory.entries(unitDirectory).filter({ !$0.isDirectory }).map(\.name) else { return nil }
+        let buffer = ReadBuffer(capacity: 64 * 1024)
+        for i in 0..<count {
+            let dir = "\(root)/system.slice/unit-\(i).service"
+            guard mkdir(dir, 0o755) == 0 else { return nil }
+            for f in files {
+                guard (try? Files.read(path: unitDirectory + "/" + f, into: buffer, limit: 1 << 20)) != nil else { continue }
+                _ = FileWriter.write(dir + "/" + f, String(decoding: buffer.bytes, as: UTF8.self))
+            }
+        }
+        return root
+    }
+}
+
+/// Writes small files for the benchmark's throw-away trees.
+enum FileWriter {
+    static func write(_ path: String, _ text: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return text.utf8.withContiguousStorageIfAvailable { Glibc.write(fd, $0.baseAddress, $0.count) == $0.count } ?? false
     }
 }

@@ -60,3 +60,21 @@ print("")
 print("| serialisation | runs | p50 us | p99 us | max us |")
 print("|---|---|---|---|---|")
 print(MicroBenchmark.serialisation(iterations: 2000))
+
+print("")
+print("| per-unit view (cgroup tree) | runs | p50 us | p99 us | max us | units | p50 us per unit |")
+print("|---|---|---|---|---|---|---|")
+func unitsRow(_ r: (tick: MicroBenchmark.Timing, perUnit: Double, units: Int)) {
+    print("\(r.tick) \(r.units) | \(String(Int((r.perUnit * 100).rounded())).withDecimal) |")
+}
+extension String {
+    /// "123" -> "1.23" (hundredths).
+    var withDecimal: String { count > 2 ? "\(dropLast(2)).\(suffix(2))" : "0.\(String(repeating: "0", count: 2 - count))\(self)" }
+}
+unitsRow(MicroBenchmark.units(name: "fixture cgroup-v2 (16 units)", root: "\(fixtures)/cgroup-v2", iterations: 500))
+unitsRow(MicroBenchmark.units(name: "fixture cgroup-hybrid (11 units)", root: "\(fixtures)/cgroup-hybrid", iterations: 500))
+if let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) {
+    unitsRow(MicroBenchmark.units(name: "200-unit v2 tree (files on /tmp)", root: tree, iterations: 200))
+    _ = system("rm -rf '\(tree)'")
+}
+unitsRow(MicroBenchmark.units(name: "live /sys/fs/cgroup", root: "/sys/fs/cgroup", iterations: 200))
