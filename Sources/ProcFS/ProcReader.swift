@@ -6,14 +6,19 @@ import ProcParsers
 public struct ProcReader {
     public let root: String
     private let buffer = ReadBuffer(capacity: 64 * 1024)
+    /// Under the live /proc, each file's descriptor stays open and is read with pread (a
+    /// /proc file renders anew at offset 0): one syscall a file a tick instead of three. A
+    /// captured tree is opened afresh each time, so a test that deletes a file sees it gone.
+    private let kept: KeptDescriptors?
 
     /// Caps per file: /proc/net/tcp grows with the socket count (about 150 bytes a socket), the
     /// rest are small. A file over its cap is an error, never unbounded memory.
     public static let smallFileLimit = 1 << 20
     public static let socketTableLimit = 64 << 20
 
-    public init(root: String) {
+    public init(root: String, keepOpen: Bool? = nil) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        kept = keepOpen ?? (self.root == "/proc") ? KeptDescriptors() : nil
     }
 
     /// Reads `name` under the root and parses it. A read failing with one of `absentErrors`
@@ -22,7 +27,9 @@ public struct ProcReader {
     public mutating func read<T>(_ name: String, limit: Int = smallFileLimit, absentErrors: [Int32] = [],
                                  _ parse: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T?, SourceError> {
         do {
-            try Files.read(path: root + "/" + name, into: buffer, limit: limit)
+            if let kept { try kept.read(root + "/" + name, into: buffer, limit: limit) } else {
+                try Files.read(path: root + "/" + name, into: buffer, limit: limit)
+            }
         } catch {
             if absentErrors.contains(error.code) { return .success(nil) }
             return .failure(SourceError(source: name, message: error.description))
@@ -61,5 +68,26 @@ public struct ProcReader {
         }
         if case .failure(let e) = v6 { return .failure(e) }
         return .success(states)
+    }
+}
+
+/// Descriptors kept open across reads, by path, shared by copies of a reader.
+final class KeptDescriptors {
+    private var fds: [String: FileDescriptor] = [:]
+
+    deinit { for fd in fds.values { fd.close() } }
+
+    func read(_ path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
+        if let fd = fds[path] {
+            do { try Files.read(fd, path: path, into: buffer, limit: limit); return } catch {
+                fds.removeValue(forKey: path)?.close()   // try once more with a fresh descriptor
+            }
+        }
+        let fd = try Files.open(path)
+        do { try Files.read(fd, path: path, into: buffer, limit: limit) } catch {
+            fd.close()
+            throw error
+        }
+        fds[path] = fd
     }
 }
