@@ -56,12 +56,6 @@ public struct CgroupV1MemoryStat: Equatable, Sendable {
 }
 
 extension Scanner {
-    /// True at a token's end: a blank, the line's end or the file's end.
-    var atTokenEnd: Bool {
-        offset >= bytes.count || bytes[offset] == UInt8(ascii: " ") || bytes[offset] == UInt8(ascii: "\t")
-            || bytes[offset] == UInt8(ascii: "\n")
-    }
-
     /// After optional blanks: nothing but the line's end (or the file's end).
     mutating func atLineEndAfterSpaces() -> Bool {
         skipSpaces()
@@ -72,29 +66,6 @@ extension Scanner {
     mutating func device() -> Bool {
         guard unsigned() != nil, expect(UInt8(ascii: ":")), unsigned() != nil else { return false }
         return lineStarts(with: " ") || lineStarts(with: "\t")
-    }
-
-    /// A non-negative decimal such as PSI's `12.04`, rounded once (`Scanner.decimal` sums the
-    /// digits' weights and reads `0.33` as 0.33000000000000007): the digits as one integer over
-    /// a power of ten. Nil without digits on either side of a `.`, or beyond 19 digits in all.
-    mutating func exactDecimal() -> Double? {
-        guard let whole = unsigned() else { return nil }
-        var mantissa = whole
-        var scale: UInt64 = 1
-        if expect(UInt8(ascii: ".")) {
-            var digits = 0
-            while offset < bytes.count, bytes[offset] >= UInt8(ascii: "0"), bytes[offset] <= UInt8(ascii: "9") {
-                let (m, o1) = mantissa.multipliedReportingOverflow(by: 10)
-                let (a, o2) = m.addingReportingOverflow(UInt64(bytes[offset] - UInt8(ascii: "0")))
-                let (sc, o3) = scale.multipliedReportingOverflow(by: 10)
-                if o1 || o2 || o3 { return nil }
-                (mantissa, scale) = (a, sc)
-                digits += 1
-                skip(1)
-            }
-            if digits == 0 { return nil }
-        }
-        return Double(mantissa) / Double(scale)
     }
 
     /// Skips blank lines; false at the file's end.
