@@ -36,7 +36,7 @@ test('index.html loads every script and style in web/, in dependency order', () 
   const html = read('index.html');
   const srcs = [...html.matchAll(/<script src="([^"]+)"/g)].map(m => m[1]);
   const css = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map(m => m[1]);
-  assert.deepEqual(srcs, ['model.js', 'units.js', 'cards.js', 'draw.js', 'app.js']);
+  assert.deepEqual(srcs, ['model.js', 'units.js', 'cards.js', 'draw.js', 'services.js', 'app.js']);
   assert.deepEqual(css, ['app.css']);
   assert.deepEqual([...srcs, ...css, 'index.html'].sort(), files);
 });
@@ -51,5 +51,5 @@ test('scripts never write markup or style attributes, nor evaluate strings', () 
 });
 
 test('the DOM scripts load under Node without a DOM and do nothing', () => {
-  for (const f of ['draw.js', 'app.js']) assert.doesNotThrow(() => require(path.join(WEB, f)), f);
+  for (const f of ['draw.js', 'services.js', 'app.js']) assert.doesNotThrow(() => require(path.join(WEB, f)), f);
 });

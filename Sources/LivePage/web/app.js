@@ -1,14 +1,14 @@
 // app.js: the live page's DOM side. Builds the cards from the table in cards.js, feeds events to
-// the state in model.js, and draws (the canvas work is in draw.js). Everything it decides is in
-// model.js and cards.js (and tested under Node); this one only turns it into elements and an
-// EventSource.
+// the state in model.js and units.js, and draws (canvas work in draw.js, the services table in
+// services.js). Everything it decides is in the pure files (and tested under Node); this one only
+// turns it into elements and an EventSource.
 (function () {
   'use strict';
   if (typeof document === 'undefined') return;  // loaded by Node: nothing to draw
-  const M = self.Procstream, D = self.ProcstreamDraw;
+  const M = self.Procstream, U = self.ProcstreamUnits, D = self.ProcstreamDraw, S = self.ProcstreamServices;
   const { CARDS, META, describe } = self.ProcstreamCards;
   const DASH = M.DASH;
-  const state = M.newState(), conn = M.newConn();
+  const state = M.newState(), conn = M.newConn(), units = U.newUnits();
   const views = {};  // card id -> {card, el, note, value, sub, canvas or box + tiles, view: describe()}
   let es = null, retryTimer = 0, renderPending = false, valueKeys = {};
 
@@ -46,7 +46,9 @@
       if (card.value) { v.value = sec.appendChild(el('div', 'value', DASH)); v.value.id = card.id; }
       v.sub = sec.appendChild(el('div', 'sub'));
       v.sub.id = card.id + '-sub';
-      if (card.chart) {
+      if (card.table) {
+        S.build(v, units, scheduleRender);
+      } else if (card.chart) {
         v.canvas = sec.appendChild(el('canvas', 'chart'));
         v.canvas.dataset.metric = card.id;
         v.canvas.setAttribute('aria-label', card.title + ', last 5 minutes');
@@ -110,6 +112,7 @@
     for (const m of META) { const t = state.latest ? m.text(d) : DASH; setText($(m.id), t, t === DASH); }
     const failing = M.failingFields(state);
     for (const card of CARDS) {
+      if (card.table) continue;  // described from its own event, in services.js
       const v = views[card.id], view = state.latest ? describe(card, d, failing) : null;
       v.view = view;
       if (!view) continue;
@@ -177,9 +180,11 @@
     try {
       renderValues();
       renderErrors();
+      const failing = M.failingFields(state);
       for (const card of CARDS) {
         if (card.chart) drawChart(views[card.id]);
         else if (card.tiles) renderTiles(views[card.id]);
+        else if (card.table) S.render(views[card.id], units, failing);
       }
     } catch (x) {
       console.warn('procstream: drawing failed', x);  // the next event redraws
@@ -211,16 +216,26 @@
     if (es) es.close();
     M.connStarted(conn);
     let src;
-    try { src = new EventSource('events'); } catch (x) { es = null; M.connFailed(conn, 2); retry(); updateState(); return; }
+    try { src = new EventSource('events?units=1'); } catch (x) { es = null; M.connFailed(conn, 2); retry(); updateState(); return; }
     es = src;
     src.addEventListener('open', () => { if (src === es) { M.connOpened(conn); updateState(); } });
     src.addEventListener('metrics', e => {
       if (src !== es) return;
       M.connEvent(conn, now());
       const r = M.applyMetrics(state, CARDS, e.data, e.lastEventId);
+      if (r === 'accepted') U.noteMetrics(units);
       document.body.dataset.events = String(state.received);
       if (r === 'duplicate') document.body.dataset.dropped = String(state.dropped);
       conn.intervalS = state.intervalS;
+      scheduleRender();
+      updateState();
+    });
+    // Per-unit figures of the same tick (same id); replayed history fills the unit series at once.
+    src.addEventListener('units', e => {
+      if (src !== es) return;
+      M.connEvent(conn, now());
+      U.applyUnits(units, e.data, e.lastEventId, state.intervalS);
+      document.body.dataset.unitEvents = String(units.received);
       scheduleRender();
       updateState();
     });
@@ -253,7 +268,7 @@
   if (D.dark.addEventListener) D.dark.addEventListener('change', redraw);
   if (self.ResizeObserver) {
     const ro = new ResizeObserver(() => scheduleRender());
-    document.querySelectorAll('canvas.chart, .tiles').forEach(e => ro.observe(e));
+    document.querySelectorAll('canvas.chart, .tiles, .svc-wrap').forEach(e => ro.observe(e));
   }
   if (typeof EventSource === 'undefined') {
     setText($('status'), 'this browser does not support Server-Sent Events');
