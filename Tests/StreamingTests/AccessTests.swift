@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func tokenRequiredEverywhereButHealthz() {
-        for path in ["/", "/events", "/snapshot", "/app.js", "/model.js", "/cards.js", "/app.css"] {
+        for path in ["/", "/events", "/snapshot", "/app.js", "/model.js", "/units.js", "/cards.js", "/draw.js", "/services.js", "/app.css"] {
             let r = Router.route(request("GET", path), guarded)
             #expect(status(r) == 401, "\(path)")
             guard case .respond(let bytes, _) = r else { continue }
@@ -57,7 +57,7 @@ import Testing
 
     /// The page's scripts and style load with the cookie the page itself got, like the page.
     @Test func pageFilesNeedTheTokenToo() {
-        for path in ["/", "/app.js", "/model.js", "/cards.js", "/app.css"] {
+        for path in ["/", "/app.js", "/model.js", "/units.js", "/cards.js", "/draw.js", "/services.js", "/app.css"] {
             let cookie = request("GET", path, headers: [("Cookie", "procstream_token=s3cret-token-0123456789")])
             #expect(status(Router.route(cookie, guarded)) == 200, "\(path)")
             let bearer = request("HEAD", path, headers: [("Authorization", "Bearer s3cret-token-0123456789")])

@@ -52,6 +52,9 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
                       ("/app.js", "text/javascript; charset=utf-8", "EventSource"),
                       ("/model.js", "text/javascript; charset=utf-8", "function scaleAxis"),
                       ("/cards.js", "text/javascript; charset=utf-8", "const CARDS"),
+                      ("/units.js", "text/javascript; charset=utf-8", "function applyUnits"),
+                      ("/draw.js", "text/javascript; charset=utf-8", "ProcstreamDraw"),
+                      ("/services.js", "text/javascript; charset=utf-8", "ProcstreamServices"),
                       ("/app.css", "text/css; charset=utf-8", "prefers-color-scheme")])
     func pageFiles(path: String, type: String, sample: String) {
         let (r, _) = respond(request("GET", path))
@@ -71,7 +74,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     }
 
     @Test func pageFilesStayBelow100KB() {
-        let total = ["/", "/app.js", "/model.js", "/cards.js", "/app.css"].reduce(0) { $0 + respond(request("GET", $1)).0.utf8.count }
+        let total = ["/", "/app.js", "/model.js", "/units.js", "/cards.js", "/draw.js", "/services.js", "/app.css"].reduce(0) { $0 + respond(request("GET", $1)).0.utf8.count }
         #expect(total < 100_000)
     }
 
@@ -108,7 +111,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     func unknownPathsAre404(_ path: String) {
         let (r, _) = respond(request("GET", path))
         #expect(r.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
-        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot, /units or /healthz (the page loads /app.css, /app.js, /cards.js, /model.js)\n"))
+        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot, /units or /healthz (the page loads /app.css, /app.js, /cards.js, /draw.js, /model.js, /services.js, /units.js)\n"))
     }
 
     @Test func queryOnAPageFileIsIgnored() {

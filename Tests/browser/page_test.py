@@ -17,8 +17,12 @@ Phases:
   errors   a second daemon with --proc-root; delete meminfo, check the error banner, restore it
   future   the page against fake_daemon.py: the fields the daemon will send soon (pressure,
            network, disk), an error event naming its fields, and a kernel without PSI
-  network  every request the page made went to one of our 127.0.0.1 daemons (or data:)
+  units    the services card against fake_daemon.py's units events (units_phase.py): sort,
+           filter, a unit's charts from replayed history, a unit stopping; screenshots
+  network  every request the page made went to one of our 127.0.0.1 daemons (or data:), and
+           only for the page's own files and its stream
 """
+import json
 import os
 import shutil
 import signal
@@ -26,15 +30,18 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 
 from fake_daemon import FakeDaemon
+from units_phase import PAGE_PATHS, phase_units
 from harness import (MARKER, REPO, TOTAL_TIMEOUT, Daemon, Watchdog, chart_points, check, daemons, drain_logs,
                      events, fetch, free_port, js, ports_used, requests_seen, results, set_viewport, severe,
                      snapshot, start_browser, screenshot, text, wait_for)
 
 PAGE_FILES = {"/": "text/html; charset=utf-8", "/app.js": "text/javascript; charset=utf-8",
               "/model.js": "text/javascript; charset=utf-8", "/cards.js": "text/javascript; charset=utf-8",
-              "/app.css": "text/css; charset=utf-8"}
+              "/units.js": "text/javascript; charset=utf-8", "/draw.js": "text/javascript; charset=utf-8",
+              "/services.js": "text/javascript; charset=utf-8", "/app.css": "text/css; charset=utf-8"}
 NEW_CARDS = ("pressure", "network", "disk")  # sources the daemon will send soon
 CARD_FIELD = {"cpu": "cpu", "memory": "memory", "load": "load", "threads": "threads",
               "connections": "connections", "network": "network", "disk": "disk"}
@@ -112,8 +119,17 @@ def phase_live(d, daemon, outdir):
                   "value %r, sub %r" % (value, sub))
 
     loaded = js(d, "return performance.getEntriesByType('resource').map(e => e.name)")
-    for path in ("/app.js", "/model.js", "/cards.js", "/app.css"):
-        check("live: %s loaded from the daemon" % path, daemon.url(path) in loaded, "resources: %s" % loaded)
+    for path in PAGE_FILES:
+        if path != "/":
+            check("live: %s loaded from the daemon" % path, daemon.url(path) in loaded, "resources: %s" % loaded)
+    # The real daemon sends a units event every tick (from the cgroup fixture tree): one row
+    # per unit /units lists.
+    units = json.loads(urllib.request.urlopen(daemon.url("/units"), timeout=5).read())["units"]
+    shown = js(d, "return Array.from(document.querySelectorAll('#services-table tbody tr[data-unit]')).map(r => r.dataset.unit)")
+    names = [u["unit"] for u in units]
+    check("live: services card shows the daemon's units",
+          card_state(d, "services") == "ok" and sorted(shown) == sorted(names) and len(names) == 16,
+          "state %r, rows %s, /units %s" % (card_state(d, "services"), sorted(shown), sorted(names)))
     bg = js(d, "return getComputedStyle(document.body).backgroundColor")
     check("live: app.css applies (light background)", bg == "rgb(243, 244, 246)", "body background %r" % bg)
     # Series colours are set through CSSOM (element.style.setProperty), which style-src 'self' allows.
@@ -133,7 +149,7 @@ def phase_live(d, daemon, outdir):
     check("live: no console errors while the daemon is up (a CSP violation is one)", not bad, "; ".join(bad)[:500])
 def phase_restart(d, daemon, binary, outdir):
     console = drain_logs(d)
-    tries0 = sum(1 for u in requests_seen if u.endswith("/events"))
+    tries0 = sum(1 for u in requests_seen if urllib.parse.urlparse(u).path == "/events")
     rc = daemon.stop()
     check("restart: daemon stopped on SIGTERM", rc == 0, "exit status %s" % rc)
     down = wait_for(lambda: text(d, "state") in ("reconnecting", "stopped"), 6)
@@ -144,7 +160,7 @@ def phase_restart(d, daemon, binary, outdir):
 
     def retried():  # the page tried /events again while nothing listens on the port
         console.extend(drain_logs(d))
-        return sum(1 for u in requests_seen if u.endswith("/events")) > tries0
+        return sum(1 for u in requests_seen if urllib.parse.urlparse(u).path == "/events") > tries0
     check("restart: page retries while the daemon is down", wait_for(retried, 8, 0.25),
           "no new /events request within 8 s")
     st, status = text(d, "state"), text(d, "status")
@@ -264,9 +280,11 @@ def phase_network(d):
     print("     %d requests, %d distinct URLs: %s" % (len(requests_seen), len(urls), " ".join(urls)[:400]))
     ok_prefixes = tuple("http://127.0.0.1:%d/" % p for p in ports_used)
     outside = [u for u in urls if not (u.startswith(ok_prefixes) or u.startswith("data:"))]
-    check("network: requests were recorded", any(u.endswith("/events") for u in urls)
+    check("network: requests were recorded", any(urllib.parse.urlparse(u).path == "/events" for u in urls)
           and any(urllib.parse.urlparse(u).path == "/" for u in urls), "recorded: %s" % urls)
     check("network: no request leaves 127.0.0.1", not outside, "outside: %s" % outside)
+    paths = sorted({u[u.index("/", len("http://")):] for u in urls if u.startswith(ok_prefixes)})
+    check("network: only the page's own files and /events?units=1", set(paths) <= PAGE_PATHS, "paths: %s" % paths)
 
 
 # ---------- main ----------
@@ -286,7 +304,9 @@ def main():
     started = time.monotonic()
     d = None
     try:
-        daemon = Daemon(binary, free_port(), outdir, "daemon-1").wait_ready()
+        # The cgroup fixture tree: the services card fills from the real daemon's units events.
+        cgroups = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ProcFSTests", "Fixtures", "cgroup-v2")
+        daemon = Daemon(binary, free_port(), outdir, "daemon-1", ["--cgroup-root", cgroups]).wait_ready()
         d = start_browser()
         running = lambda: next(dm for dm in daemons if dm.proc.poll() is None)  # the restarted one, later
         for name, run in (("files", lambda: phase_files(daemon)),
@@ -294,6 +314,7 @@ def main():
                           ("restart", lambda: phase_restart(d, daemon, binary, outdir)),
                           ("errors", lambda: phase_errors(d, binary, outdir)),
                           ("future", lambda: phase_future(d, running(), outdir)),
+                          ("units", lambda: phase_units(d, running(), outdir)),
                           ("network", lambda: phase_network(d))):
             try:
                 run()

@@ -36,7 +36,7 @@ test('index.html loads every script and style in web/, in dependency order', () 
   const html = read('index.html');
   const srcs = [...html.matchAll(/<script src="([^"]+)"/g)].map(m => m[1]);
   const css = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map(m => m[1]);
-  assert.deepEqual(srcs, ['model.js', 'cards.js', 'app.js']);
+  assert.deepEqual(srcs, ['model.js', 'units.js', 'cards.js', 'draw.js', 'services.js', 'app.js']);
   assert.deepEqual(css, ['app.css']);
   assert.deepEqual([...srcs, ...css, 'index.html'].sort(), files);
 });
@@ -50,6 +50,6 @@ test('scripts never write markup or style attributes, nor evaluate strings', () 
   }
 });
 
-test('app.js loads under Node without a DOM and does nothing', () => {
-  assert.doesNotThrow(() => require(path.join(WEB, 'app.js')));
+test('the DOM scripts load under Node without a DOM and do nothing', () => {
+  for (const f of ['draw.js', 'services.js', 'app.js']) assert.doesNotThrow(() => require(path.join(WEB, f)), f);
 });

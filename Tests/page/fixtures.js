@@ -3,6 +3,7 @@
 const path = require('node:path');
 const WEB = path.join(__dirname, '..', '..', 'Sources', 'LivePage', 'web');
 const M = require(path.join(WEB, 'model.js'));
+const U = require(path.join(WEB, 'units.js'));
 const Cards = require(path.join(WEB, 'cards.js'));
 
 /** A metrics event from today's daemon (README "Event format"): no pressure, network or disk. */
@@ -30,4 +31,19 @@ function event(extra, seconds) {
 }
 function card(id) { return Cards.CARDS.find(c => c.id === id); }
 
-module.exports = { WEB, M, Cards, TODAY, SOON, event, card };
+/** A units event (README's wire format): `units` as [name, slice, cpu, memory, …] or objects. */
+function unitsEvent(units, seconds) {
+  const at = new Date(Date.parse(TODAY.timestamp) + (seconds || 0) * 1000).toISOString();
+  return {
+    timestamp: at,
+    units: units.map(u => Array.isArray(u) ? {
+      unit: u[0], slice: u[1], cpu: u[2], memory: u[3], memory_anon: u[4] === undefined ? null : u[4],
+      tasks: u[5] === undefined ? 1 : u[5], io_read: 0.0, io_write: 4096.0, pressure: { cpu: 0.4, memory: 0.0, io: 0.0 },
+    } : u),
+  };
+}
+/** The README's example unit. */
+const NGINX = { unit: 'nginx.service', slice: 'system.slice', cpu: 12.5, memory: 73400320, memory_anon: 41943040,
+                tasks: 5, io_read: 0.0, io_write: 4096.0, pressure: { cpu: 0.4, memory: 0.0, io: 0.0 } };
+
+module.exports = { WEB, M, U, Cards, TODAY, SOON, NGINX, event, card, unitsEvent };

@@ -1,15 +1,16 @@
 // app.js: the live page's DOM side. Builds the cards from the table in cards.js, feeds events to
-// the state in model.js, and draws. Everything it decides is in those two files (and tested under
-// Node); this one only turns it into elements, canvas pixels and an EventSource.
+// the state in model.js and units.js, and draws (canvas work in draw.js, the services table in
+// services.js). Everything it decides is in the pure files (and tested under Node); this one only
+// turns it into elements and an EventSource.
 (function () {
   'use strict';
   if (typeof document === 'undefined') return;  // loaded by Node: nothing to draw
-  const M = self.Procstream, { CARDS, META, describe } = self.ProcstreamCards;
+  const M = self.Procstream, U = self.ProcstreamUnits, D = self.ProcstreamDraw, S = self.ProcstreamServices;
+  const { CARDS, META, describe } = self.ProcstreamCards;
   const DASH = M.DASH;
-  const state = M.newState(), conn = M.newConn();
+  const state = M.newState(), conn = M.newConn(), units = U.newUnits();
   const views = {};  // card id -> {card, el, note, value, sub, canvas or box + tiles, view: describe()}
-  let es = null, retryTimer = 0, renderPending = false, colorCache = null, valueKeys = {};
-  const dark = self.matchMedia ? matchMedia('(prefers-color-scheme: dark)') : { matches: false };
+  let es = null, retryTimer = 0, renderPending = false, valueKeys = {};
 
   function $(id) { return document.getElementById(id); }
   function now() { return performance.now(); }
@@ -24,13 +25,7 @@
     if (e.textContent !== text) e.textContent = text;
     if (na !== undefined) e.classList.toggle('na', !!na);
   }
-  function seriesColor(s) { return s.color[dark.matches ? 1 : 0]; }
-  /** A series colour on an element's swatch, through CSSOM (allowed by `style-src 'self'`). */
-  function swatch(e, s) {
-    e.classList.add('swatch');
-    e.style.setProperty('--lc-light', s.color[0]);
-    e.style.setProperty('--lc-dark', s.color[1]);
-  }
+  const swatch = D.swatch;
 
   // ---------- building the page from the table ----------
   function build() {
@@ -51,7 +46,9 @@
       if (card.value) { v.value = sec.appendChild(el('div', 'value', DASH)); v.value.id = card.id; }
       v.sub = sec.appendChild(el('div', 'sub'));
       v.sub.id = card.id + '-sub';
-      if (card.chart) {
+      if (card.table) {
+        S.build(v, units, scheduleRender);
+      } else if (card.chart) {
         v.canvas = sec.appendChild(el('canvas', 'chart'));
         v.canvas.dataset.metric = card.id;
         v.canvas.setAttribute('aria-label', card.title + ', last 5 minutes');
@@ -115,6 +112,7 @@
     for (const m of META) { const t = state.latest ? m.text(d) : DASH; setText($(m.id), t, t === DASH); }
     const failing = M.failingFields(state);
     for (const card of CARDS) {
+      if (card.table) continue;  // described from its own event, in services.js
       const v = views[card.id], view = state.latest ? describe(card, d, failing) : null;
       v.view = view;
       if (!view) continue;
@@ -140,51 +138,6 @@
   }
 
   // ---------- charts ----------
-  function colors() {
-    if (colorCache) return colorCache;
-    const cs = getComputedStyle(document.documentElement), c = {};
-    for (const k of ['--grid', '--axis', '--muted']) c[k] = cs.getPropertyValue(k).trim() || '#888';
-    return (colorCache = c);
-  }
-  function prepCanvas(cv) {
-    const r = cv.getBoundingClientRect();
-    const cs = getComputedStyle(cv), padTop = parseFloat(cs.paddingTop) || 0;
-    const w = r.width, h = r.height - padTop;
-    if (w < 2 || h < 2) return null;
-    const dpr = self.devicePixelRatio || 1, pw = Math.round(w * dpr), ph = Math.round(h * dpr);
-    if (cv.width !== pw || cv.height !== ph) { cv.width = pw; cv.height = ph; }
-    const ctx = cv.getContext('2d');
-    if (!ctx) return null;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
-    return { ctx: ctx, w: w, h: h };
-  }
-  /** Draws one series' runs; returns how many points it drew. */
-  function plot(ctx, runs, color, fill, X, Y, baseY) {
-    let drawn = 0;
-    ctx.strokeStyle = color;
-    ctx.fillStyle = color;
-    ctx.lineWidth = 1.6;
-    ctx.lineJoin = 'round';
-    for (const r of runs) {
-      drawn += r.length;
-      if (r.length === 1) { ctx.beginPath(); ctx.arc(X(r[0][0]), Y(r[0][1]), 2.5, 0, Math.PI * 2); ctx.fill(); continue; }
-      if (fill) {
-        ctx.beginPath();
-        ctx.moveTo(X(r[0][0]), baseY);
-        for (const q of r) ctx.lineTo(X(q[0]), Y(q[1]));
-        ctx.lineTo(X(r[r.length - 1][0]), baseY);
-        ctx.closePath();
-        ctx.globalAlpha = 0.14;
-        ctx.fill();
-        ctx.globalAlpha = 1;
-      }
-      ctx.beginPath();
-      r.forEach((q, j) => (j ? ctx.lineTo(X(q[0]), Y(q[1])) : ctx.moveTo(X(q[0]), Y(q[1]))));
-      ctx.stroke();
-    }
-    return drawn;
-  }
   function window0() { const pts = state.pts; return (pts.length ? pts[pts.length - 1].t : 0) - M.WINDOW; }
   /** What an empty chart says: why the card has no value, if it knows. */
   function placeholder(view) {
@@ -192,53 +145,10 @@
     return state.latest ? 'no data' : 'waiting for data…';
   }
   function drawChart(v) {
-    const card = v.card, cv = v.canvas, g = prepCanvas(cv);
-    if (!g) return;
-    const ctx = g.ctx, c = colors(), pts = state.pts, t0 = window0();
-    const getters = card.chart.series.map((s, i) => p => (p.v[card.id] ? p.v[card.id][i] : null));
-    const ext = M.extent(pts, t0, getters);
-    const R = M.scaleAxis(ext.lo, ext.hi, card.chart.axis);
-    ctx.font = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-    const padL = Math.ceil(Math.max(24, ...R.ticks.map(t => ctx.measureText(t.label).width)) + 8);
-    const padR = 6, padT = 6, padB = 18;
-    const pw = Math.max(10, g.w - padL - padR), ph = Math.max(10, g.h - padT - padB), span = R.hi - R.lo || 1;
-    const X = t => padL + (t - t0) / M.WINDOW * pw;
-    const Y = val => padT + (1 - (Math.min(Math.max(val, R.lo), R.hi) - R.lo) / span) * ph;
-    ctx.lineWidth = 1;
-    ctx.strokeStyle = c['--grid'];
-    ctx.fillStyle = c['--axis'];
-    ctx.textBaseline = 'middle';
-    ctx.textAlign = 'right';
-    for (const tk of R.ticks) {
-      const y = Math.round(Y(tk.v)) + 0.5;
-      ctx.beginPath(); ctx.moveTo(padL, y); ctx.lineTo(padL + pw, y); ctx.stroke();
-      ctx.fillText(tk.label, padL - 5, Math.min(Math.max(y, padT + 5), padT + ph - 1));
-    }
-    ctx.textBaseline = 'alphabetic';
-    for (let k = 0; k <= 5; k++) {
-      const x = Math.round(padL + (M.WINDOW - k * 60000) / M.WINDOW * pw) + 0.5;
-      ctx.beginPath(); ctx.moveTo(x, padT); ctx.lineTo(x, padT + ph); ctx.stroke();
-      ctx.textAlign = k === 0 ? 'right' : k === 5 ? 'left' : 'center';
-      ctx.fillText(k === 0 ? 'now' : '-' + k + 'm', x, g.h - 4);
-    }
-    let drawn = 0;
-    ctx.save();
-    ctx.beginPath(); ctx.rect(padL - 3, padT - 3, pw + 6, ph + 6); ctx.clip();
-    // The first series is drawn last, on top.
-    for (let i = card.chart.series.length - 1; i >= 0; i--) {
-      const s = card.chart.series[i];
-      drawn = Math.max(drawn, plot(ctx, M.seriesRuns(pts, t0, getters[i]), seriesColor(s), card.chart.fill, X, Y, Y(R.lo)));
-    }
-    ctx.restore();
-    if (drawn > 0) {
-      cv.dataset.points = String(drawn);
-    } else {
-      delete cv.dataset.points;
-      ctx.fillStyle = c['--muted'];
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'middle';
-      ctx.fillText(placeholder(v.view), padL + pw / 2, padT + ph / 2);
-    }
+    const card = v.card;
+    const series = card.chart.series.map((s, i) => ({
+      get: p => (p.v[card.id] ? p.v[card.id][i] : null), color: s.color, fill: card.chart.fill }));
+    D.chart(v.canvas, state.pts, window0(), series, card.chart.axis, placeholder(v.view));
   }
   function renderTiles(v) {
     const card = v.card, t = card.tiles;
@@ -246,7 +156,7 @@
     const ids = t.ids(state.latest, last);
     if (ids && ids.length && ids.join('\n') !== v.tileIds) buildTiles(v, ids);
     if (!v.tiles.length) return;
-    const d = state.latest, items = d ? M.tileValues(card, d) : null, c = colors(), t0 = window0();
+    const d = state.latest, items = d ? M.tileValues(card, d) : null, t0 = window0();
     const getter = (id, i) => p => (p.v[card.id] && p.v[card.id][id] ? p.v[card.id][id][i] : null);
     // One scale for all of a card's tiles, so they compare at a glance; a fitted one is noted.
     const all = [];
@@ -260,20 +170,7 @@
       const text = t.value(vals);
       setText(tile.val, text, text === DASH);
       if (tile.detail) setText(tile.detail, t.detail(vals), vals[1] === null);
-      const g = prepCanvas(tile.cv);
-      if (!g) continue;
-      const ctx = g.ctx;
-      ctx.strokeStyle = c['--grid'];
-      ctx.lineWidth = 1;
-      ctx.beginPath(); ctx.moveTo(0, g.h - 0.5); ctx.lineTo(g.w, g.h - 0.5); ctx.stroke();
-      const X = tt => 1 + (tt - t0) / M.WINDOW * (g.w - 2);
-      const Y = val => 2 + (1 - (Math.min(Math.max(val, R.lo), R.hi) - R.lo) / (R.hi - R.lo || 1)) * (g.h - 3);
-      let drawn = 0;
-      for (let i = t.series.length - 1; i >= 0; i--) {
-        const runs = M.seriesRuns(state.pts, t0, getter(tile.id, i));
-        drawn = Math.max(drawn, plot(ctx, runs, seriesColor(t.series[i]), !!t.series[i].fill, X, Y, g.h));
-      }
-      if (drawn > 0) tile.cv.dataset.points = String(drawn); else delete tile.cv.dataset.points;
+      D.spark(tile.cv, state.pts, t0, t.series.map((sr, i) => ({ get: getter(tile.id, i), color: sr.color, fill: sr.fill })), R);
     }
   }
 
@@ -283,9 +180,11 @@
     try {
       renderValues();
       renderErrors();
+      const failing = M.failingFields(state);
       for (const card of CARDS) {
         if (card.chart) drawChart(views[card.id]);
         else if (card.tiles) renderTiles(views[card.id]);
+        else if (card.table) S.render(views[card.id], units, failing);
       }
     } catch (x) {
       console.warn('procstream: drawing failed', x);  // the next event redraws
@@ -317,16 +216,26 @@
     if (es) es.close();
     M.connStarted(conn);
     let src;
-    try { src = new EventSource('events'); } catch (x) { es = null; M.connFailed(conn, 2); retry(); updateState(); return; }
+    try { src = new EventSource('events?units=1'); } catch (x) { es = null; M.connFailed(conn, 2); retry(); updateState(); return; }
     es = src;
     src.addEventListener('open', () => { if (src === es) { M.connOpened(conn); updateState(); } });
     src.addEventListener('metrics', e => {
       if (src !== es) return;
       M.connEvent(conn, now());
       const r = M.applyMetrics(state, CARDS, e.data, e.lastEventId);
+      if (r === 'accepted') U.noteMetrics(units);
       document.body.dataset.events = String(state.received);
       if (r === 'duplicate') document.body.dataset.dropped = String(state.dropped);
       conn.intervalS = state.intervalS;
+      scheduleRender();
+      updateState();
+    });
+    // Per-unit figures of the same tick (same id); replayed history fills the unit series at once.
+    src.addEventListener('units', e => {
+      if (src !== es) return;
+      M.connEvent(conn, now());
+      U.applyUnits(units, e.data, e.lastEventId, state.intervalS);
+      document.body.dataset.unitEvents = String(units.received);
       scheduleRender();
       updateState();
     });
@@ -354,12 +263,12 @@
   }
 
   build();
-  const redraw = () => { colorCache = null; valueKeys = {}; scheduleRender(); };
+  const redraw = () => { D.reset(); valueKeys = {}; scheduleRender(); };
   addEventListener('resize', redraw);
-  if (dark.addEventListener) dark.addEventListener('change', redraw);
+  if (D.dark.addEventListener) D.dark.addEventListener('change', redraw);
   if (self.ResizeObserver) {
     const ro = new ResizeObserver(() => scheduleRender());
-    document.querySelectorAll('canvas.chart, .tiles').forEach(e => ro.observe(e));
+    document.querySelectorAll('canvas.chart, .tiles, .svc-wrap').forEach(e => ro.observe(e));
   }
   if (typeof EventSource === 'undefined') {
     setText($('status'), 'this browser does not support Server-Sent Events');

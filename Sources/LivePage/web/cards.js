@@ -1,11 +1,12 @@
 // cards.js: the one table the page is built from. Each entry is a card: what it is called, which
 // event fields it reads, how it writes them, and what it charts. app.js builds the cards and
 // their charts from this list alone, so a new source is one more entry here.
-// A classic browser script (it defines `ProcstreamCards`, after model.js) that Node can require.
+// A classic browser script (it defines `ProcstreamCards`, after model.js and units.js) that Node
+// can require.
 (function (root, factory) {
-  if (typeof module === 'object' && module.exports) module.exports = factory(require('./model.js'));
-  else root.ProcstreamCards = factory(root.Procstream);
-})(typeof self !== 'undefined' ? self : this, function (M) {
+  if (typeof module === 'object' && module.exports) module.exports = factory(require('./model.js'), require('./units.js'));
+  else root.ProcstreamCards = factory(root.Procstream, root.ProcstreamUnits);
+})(typeof self !== 'undefined' ? self : this, function (M, U) {
   'use strict';
   const { num, isObject, pick, fmtBytes, fmtRate, fmtPct, fmtInt, fmtFixed, fmtOps, DASH } = M;
 
@@ -42,6 +43,9 @@
    *   chart: {series: [{path, label, color}], fill, axis: scaleAxis options}
    *   tiles: {ids(d, last), layout ('grid' or 'rows'), items(d), series: [{key, color, fill}], label(id),
    *           value(vals), detail(vals), axis: one for all its tiles}
+   *   table: {columns: [{key, label, hint, value(row), text(row), dir, num, muted, spark}], sort, max, sparkAxis,
+   *           facts(row), charts: [{id, title, series: [{key, label, color}], fill, axis}]}, with event:
+   *           'units' (its fields and the d it is described with are the units event's)
    */
   const CARDS = [
     {
@@ -132,6 +136,44 @@
         label: id => id,
         value: vals => fmtPct(vals[0], 0),
         axis: { fixed: { lo: 0, hi: 100, step: 100 } },
+      },
+    },
+    // The services card is a table, a different kind of widget from a chart or tiles: it reads
+    // its own event (`units`, not `metrics`), its rows come and go, and it has sort, filter and
+    // an open unit. So this entry says what it reads and shows (columns, the sparkline, the
+    // detail charts) and services.js draws it; the heading, note and failing mark stay shared.
+    {
+      id: 'services', title: 'Services', size: 'full', event: 'units', fields: ['units'],
+      nullText: 'no per-unit data on this host',
+      note: d => Array.isArray(d.units) ? plural(d.units.length, 'unit', 'units') : '',
+      sub: () => 'systemd units by cgroup; CPU in percent of all CPUs, as in the CPU card',
+      table: {
+        max: 50,
+        // value: what the column sorts by (null sorts last); dir: its first sort direction.
+        columns: [
+          { key: 'unit', label: 'Unit', value: r => r.unit, text: r => r.unit, dir: 'asc' },
+          { key: 'slice', label: 'Slice', value: r => r.slice || null, text: r => r.slice || DASH, dir: 'asc', muted: true },
+          { key: 'cpu', label: 'CPU', value: r => r.cpu, text: r => fmtPct(r.cpu), dir: 'desc', num: true,
+            spark: { key: 'cpu', color: C.blue } },
+          { key: 'memory', label: 'Memory', value: r => r.memory, text: r => fmtBytes(r.memory), dir: 'desc', num: true },
+          { key: 'tasks', label: 'Tasks', value: r => r.tasks, text: r => fmtInt(r.tasks), dir: 'desc', num: true },
+          { key: 'io', label: 'IO', hint: 'read / write', value: r => U.ioTotal(r), dir: 'desc', num: true,
+            text: r => [fmtRate(r.io_read), fmtRate(r.io_write)] },
+        ],
+        sort: { key: 'cpu', dir: 'desc' },  // the daemon's order
+        sparkAxis: { zero: true, minSpan: 1, suffix: '%' },  // one scale for all rows
+        // The open unit: a line of facts and its charts over the window, from the kept series.
+        facts: r => [['tasks', fmtInt(r.tasks)], ['read', fmtRate(r.io_read)], ['write', fmtRate(r.io_write)],
+                     ['anon', fmtBytes(r.memory_anon)],
+                     ['pressure cpu / mem / io', r.pressure ? [r.pressure.cpu, r.pressure.memory, r.pressure.io]
+                       .map(v => fmtPct(v, 1)).join(' / ') : DASH]],
+        charts: [
+          { id: 'cpu', title: 'CPU', series: [{ key: 'cpu', label: 'cpu', color: C.blue }], fill: true,
+            axis: { zero: true, minSpan: 1, suffix: '%' } },
+          { id: 'memory', title: 'Memory', series: [{ key: 'memory', label: 'all', color: C.violet },
+                                                    { key: 'memory_anon', label: 'anon', color: C.pink }],
+            axis: { kind: 'bytes', zero: true, minSpan: M.MIB } },
+        ],
       },
     },
   ];
