@@ -8,6 +8,9 @@ import ProcParsers
 public struct UnitSample: Sendable {
     public var name: String
     public var slice: String
+    /// The user manager (or other unit) it runs under, e.g. `user@1000.service`; nil for the
+    /// system's units. Unit names are unique per manager, not across them (`init.scope`).
+    public var manager: String?
     /// Percent of all CPUs, on the host `cpu` scale.
     public var cpu: Double?
     public var memory: UInt64?
@@ -68,7 +71,7 @@ public final class UnitsCollector {
         next.reserveCapacity(units.count)
         for unit in units {
             let c = reader.counters(unit)
-            var sample = UnitSample(name: unit.name, slice: unit.slice, memory: c.memoryBytes, memoryAnon: c.anonBytes,
+            var sample = UnitSample(name: unit.name, slice: unit.slice, manager: unit.manager, memory: c.memoryBytes, memoryAnon: c.anonBytes,
                                     tasks: c.tasks, pressure: c.pressure, counters: c)
             let identity = identities[unit.path]
             if let before = previous[unit.path], before.identity == identity, nowNanos > before.nanos {
@@ -91,19 +94,20 @@ public final class UnitsCollector {
             case let (x?, y?) where x != y: return x > y
             case (.some, nil): return true
             case (nil, .some): return false
-            default: return a.name < b.name
+            default: return (a.manager ?? "", a.name) < (b.manager ?? "", b.name)
             }
         }
         return .success(samples)
     }
 
-    /// `{"unit":…,"slice":…,"cpu":…,"memory":…,"memory_anon":…,"tasks":…,"io_read":…,"io_write":…,"pressure":…}`
+    /// `{"unit":…,"slice":…,"manager":…,"cpu":…,"memory":…,"memory_anon":…,"tasks":…,"io_read":…,"io_write":…,"pressure":…}`
     public static func json(_ s: UnitSample) -> [UInt8] {
         var w = JSONWriter()
         w.bytes.reserveCapacity(200)
         w.beginObject()
         w.key("unit"); w.string(s.name)
         w.key("slice"); w.string(s.slice)
+        w.key("manager"); if let m = s.manager { w.string(m) } else { w.null() }
         w.key("cpu"); if let v = s.cpu { w.fixed(v, decimals: 2) } else { w.null() }
         w.key("memory"); if let v = s.memory { w.integer(v) } else { w.null() }
         w.key("memory_anon"); if let v = s.memoryAnon { w.integer(v) } else { w.null() }

@@ -30,7 +30,7 @@ import Testing
         #expect(n.ioRead == 1_048_576 && n.ioWrite == 4096)
         #expect(second.first?.name == "nginx.service")    // highest CPU first
         let json = String(decoding: UnitsCollector.json(n), as: UTF8.self)
-        #expect(json.hasPrefix(#"{"unit":"nginx.service","slice":"system.slice","cpu":"#))
+        #expect(json.hasPrefix(#"{"unit":"nginx.service","slice":"system.slice","manager":null,"cpu":"#))
         #expect(json.contains(#""memory":38158336,"memory_anon":14680064,"tasks":3,"io_read":1048576.0,"io_write":4096.0,"pressure":{"cpu":"#))
     }
 

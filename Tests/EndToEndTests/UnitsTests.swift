@@ -19,7 +19,9 @@ import Testing
         let units = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["units"] as? [[String: Any]])
         #expect(units.count == 16)
         #expect(Set(units.compactMap { $0["unit"] as? String }).isSuperset(of: ["nginx.service", "cpu.service", "user@1000.service", "init.scope"]))
-        #expect(units.allSatisfy { $0.keys.count == 9 })
+        #expect(units.allSatisfy { $0.keys.count == 10 })
+        // init.scope twice: the system's and user@1000.service's, told apart by their manager.
+        #expect(units.filter { $0["unit"] as? String == "init.scope" }.map { $0["manager"] as? String ?? "-" }.sorted() == ["-", "user@1000.service"])
 
         let c = try Client(port: daemon.port)
         c.send("GET /events?units=nginx.service,ssh.service HTTP/1.1\r\nHost: h\r\n\r\n")

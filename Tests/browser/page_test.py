@@ -126,7 +126,7 @@ def phase_live(d, daemon, outdir):
     # per unit /units lists.
     units = json.loads(urllib.request.urlopen(daemon.url("/units"), timeout=5).read())["units"]
     shown = js(d, "return Array.from(document.querySelectorAll('#services-table tbody tr[data-unit]')).map(r => r.dataset.unit)")
-    names = [u["unit"] for u in units]
+    names = [(u["manager"] + "/" if u.get("manager") else "") + u["unit"] for u in units]
     check("live: services card shows the daemon's units",
           card_state(d, "services") == "ok" and sorted(shown) == sorted(names) and len(names) == 16,
           "state %r, rows %s, /units %s" % (card_state(d, "services"), sorted(shown), sorted(names)))

@@ -206,3 +206,12 @@ test('the services card: one table entry, described from the units event', () =>
   // The metrics events carry no points for it.
   assert.equal(M.makePoint(Cards.CARDS, {}, 0, 1).v.services, undefined);
 });
+
+test("a user manager's units are told apart from the system's by their manager", () => {
+  const us = U.newUnits();
+  const sys = Object.assign({}, NGINX, { unit: 'init.scope', manager: null, cpu: 0.2 });
+  const user = Object.assign({}, NGINX, { unit: 'init.scope', manager: 'user@1000.service', cpu: 0.1 });
+  assert.equal(feed(us, { timestamp: '2026-12-01T21:10:00.000Z', units: [sys, user] }, 7), 'accepted');
+  assert.deepEqual(names(us.rows), ['init.scope', 'user@1000.service/init.scope']);
+  assert.equal(us.series.size, 2);
+});

@@ -28,7 +28,10 @@
   /** One unit of an event, every figure a finite number or null; null without a unit name. */
   function normRow(u) {
     if (!isObject(u) || typeof u.unit !== 'string' || u.unit === '') return null;
-    const r = { unit: u.unit, slice: typeof u.slice === 'string' ? u.slice : '' };
+    // Unit names are unique per manager only (each user manager has its own init.scope):
+    // a user manager's units are keyed and shown as "user@1000.service/init.scope".
+    const name = typeof u.manager === 'string' && u.manager ? u.manager + '/' + u.unit : u.unit;
+    const r = { unit: name, slice: typeof u.slice === 'string' ? u.slice : '' };
     for (const k of NUMBERS) r[k] = num(u[k]);
     const p = u.pressure;
     r.pressure = isObject(p) ? { cpu: num(p.cpu), memory: num(p.memory), io: num(p.io) } : null;
