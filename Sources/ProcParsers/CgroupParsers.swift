@@ -212,31 +212,8 @@ extension Parse {
     /// A cgroup PSI file's `some avg10=A avg60=B avg300=C total=N` line (the `full` line that
     /// follows, when there is one, is ignored). `avg10` and `total` are required.
     public static func cgroupPressureSome(_ bytes: UnsafeRawBufferPointer, file: String = "cpu.pressure") throws(ParseError) -> CgroupPressure {
-        var s = Scanner(bytes)
-        if s.atEnd { throw ParseError(file: file, line: 1, message: "empty file (cgroup being removed?)") }
-        while !s.atEnd {
-            if s.lineStarts(with: "some ") {
-                s.skip(5)
-                var avg10: Double?
-                var total: UInt64?
-                while !s.atLineEndAfterSpaces() {
-                    if s.lineStarts(with: "avg10=") {
-                        s.skip(6)
-                        guard let v = s.exactDecimal(), s.atTokenEnd else { throw ParseError(file, s, "bad avg10 value") }
-                        avg10 = v
-                    } else if s.lineStarts(with: "total=") {
-                        s.skip(6)
-                        guard let v = s.unsigned(), s.atTokenEnd else { throw ParseError(file, s, "bad total value") }
-                        total = v
-                    } else {
-                        _ = s.skipToken()
-                    }
-                }
-                guard let avg10, let total else { throw ParseError(file, s, "some line without avg10 and total") }
-                return CgroupPressure(avg10: avg10, totalMicroseconds: total)
-            }
-            s.nextLine()
-        }
-        throw ParseError(file: file, line: s.line, message: "no some line")
+        // The same format as /proc/pressure: one parser for both.
+        let p = try Parse.pressure(bytes, file: file)
+        return CgroupPressure(avg10: p.some.avg10, totalMicroseconds: p.some.totalMicros)
     }
 }

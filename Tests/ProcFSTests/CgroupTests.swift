@@ -157,7 +157,7 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
         let p = try parse(text) { (b) throws(ParseError) in try Parse.cgroupPressureSome(b, file: "io.pressure") }
         #expect(p == CgroupPressure(avg10: 12.04, totalMicroseconds: 712_334_019))
         // No full line (memory.pressure before 5.13 had it, cpu.pressure did not), keys moved, a new key.
-        let q = try parse("some total=5 avg300=0.00 avg10=100.00 avg5=1.00\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
+        let q = try parse("some total=5 avg300=0.00 avg10=100.00 avg60=0.00 avg5=1.00\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
         #expect(q == CgroupPressure(avg10: 100, totalMicroseconds: 5))
     }
 
@@ -178,8 +178,8 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
     @Test func errorsNameFileAndLine() {
         let bad = parseError("\nsome avg10=0.4O avg60=0.00 avg300=0.00 total=1\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b, file: "memory.pressure") }
         #expect(bad?.file == "memory.pressure" && bad?.line == 2)
-        let none = parseError("full avg10=0.00 total=0\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
-        #expect(none?.file == "cpu.pressure" && none?.line == 2 && none?.message == "no some line")
+        let none = parseError("full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
+        #expect(none?.file == "cpu.pressure" && none?.line == 2 && none?.message == "no \"some\" line")
     }
 }
 
