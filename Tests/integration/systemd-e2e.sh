@@ -15,6 +15,16 @@
 #     connections (the script holds 8 loopback connections open) agree with what this host
 #     shows; /snapshot and /healthz answer; no source fails;
 #   - STATUS= updates reach `systemctl show -p StatusText` (it shows our subscriber);
+#   - the per-unit view reads the container's cgroup tree through the sandbox: with
+#     burn.service (a busy loop, systemd-run) and sleeper.service running in the container,
+#     /units lists burn first with the cpu its cgroup really uses (cpu.stat usage_usec, or
+#     cpuacct.usage on hybrid, read over the same ticks, percent of all CPUs: within 5 points),
+#     sleeper < 2 %, both in system.slice; every field is null exactly where the unit's cgroup
+#     lacks its file (this host's cgroup2 has no memory or pids controller: INFO line, and nulls
+#     must be JSON null, not 0); tasks >= 1 and memory > 0 where those files exist;
+#     /events?units=1 sends a units event with each tick's id; after `systemctl stop
+#     burn.service` it is gone from /units within 2 s (delay printed); the journal holds
+#     "per-unit view: <layout> under /sys/fs/cgroup" once and no cgroup source failure;
 #   - started directly it binds 127.0.0.1:9490 itself; started by the socket it takes the
 #     socket from systemd, with FD_CLOEXEC set, and serves on it;
 #   - `systemctl stop` (e2e.sh stops the restarted service before its socket check) ends it
@@ -23,13 +33,14 @@
 #   - procstreamd(8)'s token recipe works in this sandbox: the unit plus LoadCredential= of a
 #     root-only file and --token-file /run/credentials/...: 401 without the token, 200 with it
 #     (and the daemon refuses to start when pointed at the root-only file itself).
+#   - systemd-analyze security exposure <= 1.2 (from e2e.sh's line; e2e.sh itself gates at 2.0).
 # e2e.sh alone would pass a unit that breaks the metrics (ProcSubset=pid: exposure even lower);
 # these checks fail it (8 FAILs: error events, null metrics, 503 /healthz).
 # Prints PASS/FAIL lines, then "N passed, M failed". Exit status 0 only if nothing failed.
 #
 # Env: SHARED_DIR (default: <repo>/../shared); UNIT_DIR (default: <repo>/systemd; to try a unit
-# variant); E2E_OBSERVE (e2e.sh's watchdog observation window, 12 s: the stream checks run in
-# it); KEEP_LOGS=1 keeps the work directory (e2e output, the container's journal).
+# variant); E2E_OBSERVE (e2e.sh's watchdog observation window, 24 s: the stream and then the
+# per-unit checks run in it, and must end before e2e.sh SIGSTOPs the daemon); KEEP_LOGS=1 keeps the work directory (e2e output, the container's journal).
 # Needs: root, systemd-container, python3, util-linux (nsenter), man-db (systemd-analyze verify
 # checks Documentation=man:procstreamd(8); MANPATH points at debian/procstreamd.8).
 # Port 9490 must be free on the host while it runs (the container shares its network).
@@ -546,7 +557,7 @@ EOF
 python3 "$T/hold.py" 8 > "$T/hold.port" 2>&1 & BG+=($!)
 for _ in $(seq 1 50); do [ -s "$T/hold.port" ] && break; sleep 0.1; done
 
-echo "INFO running $E2E --max-exposure 2.0 --observe $OBSERVE (about 40 s)"
+echo "INFO running $E2E --max-exposure 2.0 --observe $OBSERVE (about 50 s)"
 : > "$T/e2e.out"   # before tail -f looks for it
 "$E2E" --max-exposure 2.0 --observe "$OBSERVE" "$SVC_FILE" "$SOCK_FILE" "$BIN" > "$T/e2e.out" 2>&1 &
 E2E_PID=$!
