@@ -73,6 +73,9 @@ public final class UnitsCollector {
         next.reserveCapacity(units.count)
         for unit in units {
             let c = reader.counters(unit)
+            // Nothing read at all: if its cgroup is gone the unit stopped since the discovery;
+            // leave it out rather than list it with every figure null until the next one.
+            if c == CgroupReader.Counters(), reader.identity(of: unit) == nil { continue }
             var sample = UnitSample(name: unit.name, slice: unit.slice, manager: unit.manager, memory: c.memoryBytes, memoryAnon: c.anonBytes,
                                     tasks: c.tasks, pressure: c.pressure, counters: c)
             let identity = identities[unit.path]
