@@ -161,19 +161,23 @@ public enum Exposition {
 
     /// One family at a time, each unit in the view's order; a unit without a figure (the file is
     /// absent, or its controller off) has no sample in that family rather than a 0.
-    /// Labels `unit` and `slice`: a unit name alone is not unique (`init.scope` is both PID 1's
-    /// and each user manager's). A repeated (slice, unit) pair keeps its first sample only, so a
-    /// scrape never has duplicate series (Prometheus rejects the whole scrape for one).
+    /// Labels `unit`, `slice`, and `manager` for a user manager's units: a unit name alone is
+    /// not unique (`init.scope` is both PID 1's and each user manager's). A repeated label set
+    /// keeps its first sample only, so a scrape never has duplicate series (Prometheus rejects
+    /// the whole scrape for one).
     private static func renderUnits(_ all: [UnitSample], _ w: inout Writer) {
         var seen = Set<String>()
-        let units = all.filter { seen.insert($0.slice + "/" + $0.name).inserted }
+        let units = all.filter { seen.insert(($0.manager ?? "") + "/" + $0.slice + "/" + $0.name).inserted }
         func each<V>(_ name: String, _ help: String, _ type: Writer.Kind, _ value: (UnitSample) -> V?, _ put: (inout Writer, String, UnitSample, V) -> Void) {
             guard units.contains(where: { value($0) != nil }) else { return }
             w.family(name, help, type)
             for u in units { if let v = value(u) { put(&w, name, u, v) } }
         }
-        let int: (inout Writer, String, UnitSample, UInt64) -> Void = { w, name, u, v in w.sample(name, [("unit", u.name), ("slice", u.slice)], v) }
-        let dbl: (inout Writer, String, UnitSample, Double) -> Void = { w, name, u, v in w.sample(name, [("unit", u.name), ("slice", u.slice)], v) }
+        func labels(_ u: UnitSample) -> [(String, String)] {
+            u.manager.map { [("unit", u.name), ("slice", u.slice), ("manager", $0)] } ?? [("unit", u.name), ("slice", u.slice)]
+        }
+        let int: (inout Writer, String, UnitSample, UInt64) -> Void = { w, name, u, v in w.sample(name, labels(u), v) }
+        let dbl: (inout Writer, String, UnitSample, Double) -> Void = { w, name, u, v in w.sample(name, labels(u), v) }
         each("procstream_unit_cpu_seconds_total", "CPU time the unit's cgroup used (cpu.stat usage_usec).", .counter,
              { $0.counters.cpuMicros.map { Double($0) / 1e6 } }, dbl)
         each("procstream_unit_memory_bytes", "Memory the unit's cgroup uses (memory.current).", .gauge, { $0.counters.memoryBytes }, int)

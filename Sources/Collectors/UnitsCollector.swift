@@ -8,6 +8,9 @@ import ProcParsers
 public struct UnitSample: Sendable {
     public var name: String
     public var slice: String
+    /// The user manager a unit of a user's own belongs to (`user@1000.service`); nil for the
+    /// system manager's units.
+    public var manager: String? = nil
     /// Percent of all CPUs, on the host `cpu` scale.
     public var cpu: Double?
     public var memory: UInt64?
@@ -68,7 +71,7 @@ public final class UnitsCollector {
         next.reserveCapacity(units.count)
         for unit in units {
             let c = reader.counters(unit)
-            var sample = UnitSample(name: unit.name, slice: unit.slice, memory: c.memoryBytes, memoryAnon: c.anonBytes,
+            var sample = UnitSample(name: unit.name, slice: unit.slice, manager: unit.manager, memory: c.memoryBytes, memoryAnon: c.anonBytes,
                                     tasks: c.tasks, pressure: c.pressure, counters: c)
             let identity = identities[unit.path]
             if let before = previous[unit.path], before.identity == identity, nowNanos > before.nanos {

@@ -160,13 +160,15 @@ import Testing
         i.wallSeconds = 1
         i.units = [UnitSample(name: "nginx.service", slice: "system.slice", counters: full),
                    UnitSample(name: #"machine-qemu\x2d1 "a".scope"#, slice: "machine.slice", counters: bare),
-                   UnitSample(name: "nginx.service", slice: "system.slice", counters: bare)]   // a repeat: left out
+                   UnitSample(name: "nginx.service", slice: "system.slice", counters: bare),   // a repeat: left out
+                   UnitSample(name: "nginx.service", slice: "system.slice", manager: "user@1000.service", counters: bare)]
         let units = Array(Self.lines(i).dropFirst(3))
         #expect(units == [
             "# HELP procstream_unit_cpu_seconds_total CPU time the unit's cgroup used (cpu.stat usage_usec).",
             "# TYPE procstream_unit_cpu_seconds_total counter",
             #"procstream_unit_cpu_seconds_total{unit="nginx.service",slice="system.slice"} 48.211907"#,
             #"procstream_unit_cpu_seconds_total{unit="machine-qemu\\x2d1 \"a\".scope",slice="machine.slice"} 0.555"#,
+            #"procstream_unit_cpu_seconds_total{unit="nginx.service",slice="system.slice",manager="user@1000.service"} 0.555"#,
             "# HELP procstream_unit_memory_bytes Memory the unit's cgroup uses (memory.current).",
             "# TYPE procstream_unit_memory_bytes gauge",
             #"procstream_unit_memory_bytes{unit="nginx.service",slice="system.slice"} 38158336"#,
