@@ -31,6 +31,8 @@ public struct Registry {
 
     public var names: [String] { slots.map(\.name) }
     public var fields: [String] { slots.flatMap(\.fields) }
+    /// Each collector's name with its fields, in order (which source an error's fields belong to).
+    public var sources: [(name: String, fields: [String])] { slots.map { ($0.name, $0.fields) } }
 
     /// Baselines for rates, taken once before the first collection.
     public mutating func prime() {

@@ -8,6 +8,8 @@ public struct TCPCollector: Collector {
         public var states: TCPStates
         /// "netlink" or "proc".
         public var source: String
+        /// net/snmp's CurrEstab where it was read (netlink); nil on the /proc/net/tcp count.
+        public var currEstab: UInt64? = nil
     }
 
     public let name = "tcp"
@@ -23,7 +25,7 @@ public struct TCPCollector: Collector {
     }
 
     public mutating func collect(_ context: inout CollectContext) -> Result<Value?, SourceError> {
-        tcp.tcpStates(reader: &context.proc, now: context.nowNanos).map { Value(states: $0, source: tcp.name) }
+        tcp.tcpStates(reader: &context.proc, now: context.nowNanos).map { Value(states: $0, source: tcp.name, currEstab: tcp.currEstab) }
     }
 
     public func write(_ value: Value, to w: inout JSONWriter) {

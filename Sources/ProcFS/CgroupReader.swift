@@ -15,12 +15,17 @@ public final class CgroupReader {
         public var tasks: UInt64?
         public var io: CgroupIO?
         public var pressure: (cpu: Double, memory: Double, io: Double)?
+        /// The `some` lines' `total=` (microseconds stalled since the cgroup was made), read with
+        /// `pressure` from the same files: raw counters for exporters.
+        public var pressureTotalMicros: (cpu: UInt64, memory: UInt64, io: UInt64)?
 
         public init() {}
 
         public static func == (a: Counters, b: Counters) -> Bool {
             a.cpuMicros == b.cpuMicros && a.memoryBytes == b.memoryBytes && a.anonBytes == b.anonBytes && a.tasks == b.tasks
                 && a.io == b.io && a.pressure?.cpu == b.pressure?.cpu && a.pressure?.memory == b.pressure?.memory && a.pressure?.io == b.pressure?.io
+                && a.pressureTotalMicros?.cpu == b.pressureTotalMicros?.cpu && a.pressureTotalMicros?.memory == b.pressureTotalMicros?.memory
+                && a.pressureTotalMicros?.io == b.pressureTotalMicros?.io
         }
     }
 
@@ -93,7 +98,7 @@ public final class CgroupReader {
             c.anonBytes = value("\(dir)/memory.stat") { (b, f) throws(ParseError) in try Parse.cgroupMemoryAnon(b, file: f) }
             c.tasks = value("\(dir)/pids.current") { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
             c.io = value("\(dir)/io.stat") { (b, f) throws(ParseError) in try Parse.cgroupIOStat(b, file: f) }
-            c.pressure = pressure(dir)
+            (c.pressure, c.pressureTotalMicros) = pressure(dir)
         case .hybrid(let v1), .legacy(let v1):
             let p = unit.path
             if let h = v1.cpuacct { c.cpuMicros = value("\(h)/\(p)/cpuacct.usage") { (b, f) throws(ParseError) in try Parse.cpuacctUsageMicroseconds(b, file: f) } }
@@ -108,19 +113,19 @@ public final class CgroupReader {
                 c.io = value("\(h)/\(p)/blkio.throttle.io_service_bytes_recursive") { (b, f) throws(ParseError) in try Parse.blkioServiceBytes(b, file: f) }
                     ?? value("\(h)/\(p)/blkio.throttle.io_service_bytes") { (b, f) throws(ParseError) in try Parse.blkioServiceBytes(b, file: f) }
             }
-            if let u = v1.unified { c.pressure = pressure("\(u)/\(p)") }
+            if let u = v1.unified { (c.pressure, c.pressureTotalMicros) = pressure("\(u)/\(p)") }
         case .unknown:
             break
         }
         return c
     }
 
-    private func pressure(_ dir: String) -> (cpu: Double, memory: Double, io: Double)? {
-        func some(_ name: String) -> Double? {
-            value("\(dir)/\(name)") { (b, f) throws(ParseError) in try Parse.cgroupPressureSome(b, file: f) }?.avg10
+    private func pressure(_ dir: String) -> ((cpu: Double, memory: Double, io: Double)?, (cpu: UInt64, memory: UInt64, io: UInt64)?) {
+        func some(_ name: String) -> CgroupPressure? {
+            value("\(dir)/\(name)") { (b, f) throws(ParseError) in try Parse.cgroupPressureSome(b, file: f) }
         }
-        guard let cpu = some("cpu.pressure"), let memory = some("memory.pressure"), let io = some("io.pressure") else { return nil }
-        return (cpu, memory, io)
+        guard let cpu = some("cpu.pressure"), let memory = some("memory.pressure"), let io = some("io.pressure") else { return (nil, nil) }
+        return ((cpu.avg10, memory.avg10, io.avg10), (cpu.totalMicroseconds, memory.totalMicroseconds, io.totalMicroseconds))
     }
 
     /// A file's parsed value; nil when it is absent or unreadable (a unit without that

@@ -32,6 +32,8 @@ public struct TCPCounter {
 
     private var diag: any TCPStateDump
     private(set) public var semantics: Semantics
+    /// net/snmp's CurrEstab as read by the last call (node_exporter's `node_netstat_Tcp_CurrEstab`).
+    private(set) public var lastCurrEstab: UInt64?
 
     /// `semantics`: what an earlier counter on this host already learned.
     public init(diag: any TCPStateDump, semantics: Semantics = .unknown) {
@@ -44,8 +46,8 @@ public struct TCPCounter {
     public mutating func tcpStates(reader: inout ProcReader) -> Result<TCPStates, SourceError> {
         let counter: UInt64
         switch reader.currEstab() {
-        case .success(let c): counter = c
-        case .failure: return diag.tcpStates(mask: SockDiag.allStates)   // no net/snmp: list everything
+        case .success(let c): counter = c; lastCurrEstab = c
+        case .failure: lastCurrEstab = nil; return diag.tcpStates(mask: SockDiag.allStates)   // no net/snmp: list everything
         }
         var states: TCPStates
         switch diag.tcpStates(mask: Self.narrowMask) {

@@ -43,6 +43,9 @@ public struct TCPSource {
         return pendingNotice
     }
 
+    /// net/snmp's CurrEstab from the last count over netlink; nil when /proc/net/tcp counted.
+    public var currEstab: UInt64? { name == "netlink" ? counter?.lastCurrEstab : nil }
+
     public mutating func tcpStates(reader: inout ProcReader, now: UInt64) -> Result<TCPStates, SourceError> {
         if counter == nil, let open, now >= retryAtNanos {
             switch open() {

@@ -49,6 +49,11 @@ public struct CPUStat: Equatable, Sendable {
     /// The online cores in the kernel's order (ascending ids), each with its id: an offline core
     /// is absent from /proc/stat, so a position in this list is not a CPU id.
     public var cores: [CoreTimes]
+
+    public init(total: CPUTimes, cores: [CoreTimes]) {
+        self.total = total
+        self.cores = cores
+    }
 }
 
 public struct MemInfo: Equatable, Sendable {

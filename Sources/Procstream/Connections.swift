@@ -50,6 +50,8 @@ final class Connections {
     private var lingeringRefused = 0
     /// Counts since the last housekeeping report.
     var refusedConnections = 0, refusedSubscriptions = 0, droppedSlow = 0
+    /// Totals since start, for `/metrics`.
+    private(set) var eventsSentTotal: UInt64 = 0, droppedTotal: UInt64 = 0, refusedTotal: UInt64 = 0
     /// Set when a connection closes, so a paused accept can resume.
     var onClose: () -> Void = {}
 
@@ -84,6 +86,7 @@ final class Connections {
         let refused = open >= config.connectionLimit
         if refused {
             refusedConnections += 1
+            refusedTotal += 1
             // Answer at once rather than leave it in the backlog. A few of these linger (so the
             // 503 is not reset by the request still unread); past that they are closed outright.
             guard lingeringRefused < Self.maxLingeringRefused else {
@@ -157,7 +160,15 @@ final class Connections {
             }
             let actions = connection.machine.received(scratch, now: Clock.monotonicNanos()) { head in
                 var context = routeContext()
-                if head.path == "/events" && self.subscribers.count >= self.config.maxClients { self.refusedSubscriptions += 1 }
+                if head.path == "/events" && self.subscribers.count >= self.config.maxClients {
+                    self.refusedSubscriptions += 1
+                    self.refusedTotal += 1
+                }
+                if head.path == "/metrics" && access.authorizes(head) {
+                    context.metricsBody = publisher.metricsBody(now: Clock.monotonicNanos()) {
+                        (self.subscribers.count, self.eventsSentTotal, self.droppedTotal, self.refusedTotal)
+                    }
+                }
                 if head.path == "/units" {
                     switch publisher.unitsPayload(now: Clock.monotonicNanos()) {
                     case .success(let json): context.unitsJSON = json
@@ -222,6 +233,7 @@ final class Connections {
         while isOpen(connection) {
             switch connection.machine.nextReplay(publisher.history) {
             case .send(let bytes):
+                eventsSentTotal += 1
                 write(connection, bytes)
             case .caughtUp:
                 if !publisher.latestErrorEvents.isEmpty { write(connection, publisher.latestErrorEvents) }
@@ -240,6 +252,7 @@ final class Connections {
             // Backwards, so a subscriber dropped here (swapped with the last) is not skipped.
             let subscriber = subscribers[i]
             if subscriber.machine.isLive {
+                eventsSentTotal += 1
                 if let units, let selection = subscriber.machine.stream?.units {
                     write(subscriber, units(selection))
                 } else {
@@ -322,6 +335,7 @@ final class Connections {
 
     private func dropSlow(_ connection: Connection) {
         droppedSlow += 1
+        droppedTotal += 1
         close(connection)
     }
 

@@ -80,6 +80,30 @@ public enum MicroBenchmark {
         return (timing, units > 0 ? timing.percentile(50) / Double(units) : 0, units)
     }
 
+    /// Renders `/metrics` (live /proc host series, the per-unit view of the tree at `root`, the
+    /// daemon's series) `iterations` times, from one collection: what a tick's first scrape costs.
+    public static func metricsRender(root: String, iterations: Int) -> (Timing, bytes: Int, series: Int) {
+        var registry = Registry.standard(procRoot: "/proc")
+        registry.prime()
+        _ = registry.collect()
+        let units = UnitsCollector(cgroupRoot: root)
+        let samples = (try? units.collect(nowNanos: Clock.monotonicNanos()).get()) ?? []
+        var body: [UInt8] = []
+        var timings: [Double] = []
+        timings.reserveCapacity(iterations)
+        for _ in 0..<iterations {
+            let start = Clock.monotonicNanos()
+            var input = Exposition.input(registry, clockTicksPerSecond: 100, wallSeconds: Double(Clock.wallMillis()) / 1000)
+            input.units = samples
+            input.daemon = Exposition.Daemon(version: Configuration.version, subscribers: 10, eventsSent: 123_456, subscribersDropped: 0,
+                                             connectionsRefused: 0, collectSeconds: 0.0012, sources: registry.sources.map { ($0.name, true) })
+            body = Exposition.render(input)
+            timings.append(Double(Clock.monotonicNanos() - start) / 1000)
+        }
+        let series = body.split(separator: 0x0a).filter { $0.first != 0x23 }.count
+        return (Timing(name: "render /metrics, \(samples.count) units", samplesMicros: timings), body.count, series)
+    }
+
     /// A v2 tree of `count` units made from one fixture unit's files, under a temporary
     /// directory (the caller removes it).
     public static func makeUnitTree(from unitDirectory: String, count: Int) -> String? {

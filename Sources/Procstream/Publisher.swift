@@ -1,4 +1,5 @@
 import Collectors
+import Glibc
 import HTTP
 import Posix
 import ProcParsers
@@ -33,6 +34,19 @@ final class Publisher {
     static let unitsLingerNanos: UInt64 = 10_000_000_000
     /// This tick's bytes per units selection: serialised once per tick and selection.
     private var unitBytes: [UnitSelection: StreamBytes] = [:]
+    /// The samples behind `latestUnits` (raw counters, for `/metrics`).
+    private var latestUnitSamples: [UnitSample]?
+
+    /// `/metrics` renders the latest tick at most once (per tick, and again only if a `/units`
+    /// request added the per-unit view to it): a hundred scrapers cost about one.
+    private var metricsCache: (tick: UInt64, units: Bool, body: [UInt8])?
+    private(set) var metricsRenders = 0
+    /// A scrape keeps the per-unit view collected this long: longer than the usual scrape
+    /// intervals (15 s to 1 min), or its series would come and go between scrapes.
+    static let metricsUnitsLingerNanos: UInt64 = 150_000_000_000
+    private var lastErrors: [SourceError] = []
+    private var lastWallMillis: Int64 = 0
+    private static let clockTicksPerSecond = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
 
     init(config: Configuration, identity: Identity) {
         self.identity = identity
@@ -59,6 +73,7 @@ final class Publisher {
         SSE.appendEvent(to: &metrics, id: String(id), event: "metrics", data: latestJSON)
         var sourceErrors = snapshot.errors
         latestUnits = nil
+        latestUnitSamples = nil
         unitBytes.removeAll(keepingCapacity: true)
         if unitSubscribers > 0 || now < unitsWantedUntilNanos {
             switch collectUnits(id: id, wallMillis: snapshot.wallMillis, now: now) {
@@ -79,6 +94,8 @@ final class Publisher {
         }
         lastCollectMicros = snapshot.collectMicros
         lastTickNanos = now
+        lastWallMillis = snapshot.wallMillis
+        lastErrors = sourceErrors
         noteSourceChanges(sourceErrors)
         return latestEvents
     }
@@ -105,6 +122,31 @@ final class Publisher {
         }
     }
 
+    /// For `/metrics`: the latest tick in the exposition format, rendered on the first scrape
+    /// of the tick and shared by the rest. Never collects; keeps the per-unit view collected
+    /// from the next tick on. `daemon`: the connection counters, read when rendering.
+    func metricsBody(now: UInt64, daemon: () -> (subscribers: Int, eventsSent: UInt64, dropped: UInt64, refused: UInt64)) -> [UInt8] {
+        unitsWantedUntilNanos = max(unitsWantedUntilNanos, now + Self.metricsUnitsLingerNanos)
+        let tick = nextEventID - 1
+        if let c = metricsCache, c.tick == tick, c.units == (latestUnitSamples != nil) { return c.body }
+        var input = Exposition.input(registry, clockTicksPerSecond: Self.clockTicksPerSecond, wallSeconds: Double(lastWallMillis) / 1000)
+        input.units = latestUnitSamples
+        var sources = registry.sources.map { source in
+            (name: source.name, up: !lastErrors.contains { error in error.fields.contains { source.fields.contains($0) } })
+        }
+        if latestUnitSamples != nil || lastErrors.contains(where: { $0.fields == ["units"] }) {
+            sources.append((name: "units", up: latestUnitSamples != nil))
+        }
+        let d = daemon()
+        input.daemon = Exposition.Daemon(version: identity.version, subscribers: d.subscribers, eventsSent: d.eventsSent,
+                                         subscribersDropped: d.dropped, connectionsRefused: d.refused,
+                                         collectSeconds: Double(lastCollectMicros) / 1e6, sources: sources)
+        let body = Exposition.render(input)
+        metricsCache = (tick, latestUnitSamples != nil, body)
+        metricsRenders += 1
+        return body
+    }
+
     private func collectUnits(id: UInt64, wallMillis: Int64, now: UInt64) -> Result<UnitsFrame, SourceError> {
         if units == nil {
             let collector = UnitsCollector(cgroupRoot: cgroupRoot)
@@ -113,7 +155,8 @@ final class Publisher {
         }
         return units!.collect(nowNanos: now)
             .map { samples in
-                UnitsFrame(id: id, timestamp: Timestamp.rfc3339(millis: wallMillis),
+                latestUnitSamples = samples
+                return UnitsFrame(id: id, timestamp: Timestamp.rfc3339(millis: wallMillis),
                            units: samples.map { UnitsFrame.Unit(name: $0.name, json: UnitsCollector.json($0)) })
             }
             .mapError { error in

@@ -28,7 +28,7 @@ public struct AccessPolicy: Equatable, Sendable {
 
     /// Whether the request carries the token, as `Authorization: Bearer` or the cookie the page
     /// sets.
-    func authorizes(_ request: RequestHead) -> Bool {
+    public func authorizes(_ request: RequestHead) -> Bool {
         guard let token else { return true }
         if let auth = request.header("Authorization"), auth.hasPrefix("Bearer "),
            Self.matches(auth.dropFirst(7), token) { return true }

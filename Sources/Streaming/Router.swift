@@ -14,6 +14,9 @@ public struct RouteContext: Sendable {
     /// in `unitsUnavailable` when there is none.
     public var unitsJSON: [UInt8]?
     public var unitsUnavailable: String?
+    /// The latest tick in the Prometheus text format, for `/metrics` (filled only for that
+    /// path, and only for an authorized request).
+    public var metricsBody: [UInt8]?
 
     public init(snapshotJSON: [UInt8], healthy: Bool, healthJSON: [UInt8], subscribers: Int, maxClients: Int, access: AccessPolicy = AccessPolicy()) {
         self.snapshotJSON = snapshotJSON
@@ -34,6 +37,7 @@ public enum Reply: Equatable {
 
 public enum Router {
     public static let retryAfterSeconds = 5
+    public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
     /// "/app.css, /app.js, …": the page's files besides `/`, for the 404 text.
     static let pageFiles = LivePage.assets.map(\.path).filter { $0 != "/" }.joined(separator: ", ")
     /// The page's files: script, style and data only from the daemon itself, nothing inline.
@@ -135,6 +139,19 @@ public enum Router {
                                                  keepAlive: keepAlive, headOnly: isHead, headers: cors))
                 }
             }
+        case "/metrics":
+            // Prometheus text format 0.0.4, whatever the Accept (Prometheus 2.x asks for
+            // OpenMetrics first and takes this as its fallback). The token applies: Prometheus's
+            // `authorization: {credentials_file: …}` sends it as Bearer.
+            return only("GET, HEAD") {
+                authorized {
+                    guard let body = context.metricsBody else {
+                        return respond(Response.error(.serviceUnavailable, "no metrics yet", headers: [("Retry-After", "1")], keepAlive: keepAlive))
+                    }
+                    return respond(Response.full(.ok, contentType: metricsContentType, body: body,
+                                                 keepAlive: keepAlive, headOnly: isHead, headers: cors))
+                }
+            }
         case "/healthz":
             // Open even with a token: health checkers carry no credentials, and it says nothing
             // beyond whether collection works.
@@ -147,7 +164,7 @@ public enum Router {
             if let asset = LivePage.asset(at: request.path) {
                 return only("GET, HEAD") { authorized { pageFile(asset) } }
             }
-            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot, /units or /healthz (the page loads \(pageFiles))",
+            return respond(Response.error(.notFound, "no such endpoint; try /, /events, /snapshot, /units, /metrics or /healthz (the page loads \(pageFiles))",
                                           keepAlive: keepAlive))
         }
     }

@@ -4,11 +4,23 @@ import Procstream
 
 // Micro-benchmark: one collection (all sources) and one serialisation, in microseconds, on the
 // fixture trees, on the live /proc, and with 10,000+ established loopback connections open.
-// Usage: procstream-bench [FIXTURES_DIR] [--connections N]
+// Usage: procstream-bench [FIXTURES_DIR] [--connections N] [--metrics-only]
 
 var fixtures = "Tests/ProcFSTests/Fixtures"
 var pairs = 5000   // each pair is two established sockets: 10,000 in all
 var args = Array(CommandLine.arguments.dropFirst())
+if let i = args.firstIndex(of: "--metrics-only") {
+    // Just the /metrics render with 200 units (no collection, socket or units rows).
+    args.remove(at: i)
+    let fixtures = args.first ?? "Tests/ProcFSTests/Fixtures"
+    guard let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) else { exit(1) }
+    let m = MicroBenchmark.metricsRender(root: tree, iterations: 200)
+    _ = system("rm -rf '\(tree)'")
+    print("| /metrics (Prometheus text) | runs | p50 us | p99 us | max us | bytes | series |")
+    print("|---|---|---|---|---|---|---|")
+    print("\(m.0) \(m.bytes) | \(m.series) |")
+    exit(0)
+}
 while let a = args.first {
     args.removeFirst()
     if a == "--connections", let n = args.first.flatMap(Int.init) { pairs = max(1, n / 2); args.removeFirst() } else { fixtures = a }
@@ -75,6 +87,11 @@ unitsRow(MicroBenchmark.units(name: "fixture cgroup-v2 (16 units)", root: "\(fix
 unitsRow(MicroBenchmark.units(name: "fixture cgroup-hybrid (11 units)", root: "\(fixtures)/cgroup-hybrid", iterations: 500))
 if let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) {
     unitsRow(MicroBenchmark.units(name: "200-unit v2 tree (files on /tmp)", root: tree, iterations: 200))
+    let m = MicroBenchmark.metricsRender(root: tree, iterations: 200)
+    print("")
+    print("| /metrics (Prometheus text) | runs | p50 us | p99 us | max us | bytes | series |")
+    print("|---|---|---|---|---|---|---|")
+    print("\(m.0) \(m.bytes) | \(m.series) |")
     _ = system("rm -rf '\(tree)'")
 }
 unitsRow(MicroBenchmark.units(name: "live /sys/fs/cgroup", root: "/sys/fs/cgroup", iterations: 200))

@@ -111,7 +111,7 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
     func unknownPathsAre404(_ path: String) {
         let (r, _) = respond(request("GET", path))
         #expect(r.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
-        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot, /units or /healthz (the page loads /app.css, /app.js, /cards.js, /draw.js, /model.js, /services.js, /units.js)\n"))
+        #expect(r.hasSuffix("\r\n\r\n404 Not Found: no such endpoint; try /, /events, /snapshot, /units, /metrics or /healthz (the page loads /app.css, /app.js, /cards.js, /draw.js, /model.js, /services.js, /units.js)\n"))
     }
 
     @Test func queryOnAPageFileIsIgnored() {
