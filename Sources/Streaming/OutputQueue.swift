@@ -10,9 +10,12 @@ public struct OutputQueue {
     public var count: Int { bytes.count - start }
     public var isEmpty: Bool { count == 0 }
 
-    /// Appends; false (and nothing appended) when that would exceed the limit.
+    /// Appends; false (and nothing appended) when that would exceed the limit. An empty queue
+    /// takes one piece of any size (a large response, or a tick's events for many units), so
+    /// the queue holds at most the limit or that one piece: a client that does not read is
+    /// dropped once anything more would queue behind it.
     public mutating func append(_ more: some Collection<UInt8>) -> Bool {
-        guard count + more.count <= limit else { return false }
+        guard count + more.count <= limit || count == 0 else { return false }
         bytes.append(contentsOf: more)
         return true
     }

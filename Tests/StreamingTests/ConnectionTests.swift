@@ -261,6 +261,18 @@ func request(_ method: String, _ target: String, version: Int = 1, headers: [(St
         #expect(q.count == 10)
     }
 
+    /// One response or event larger than the bound still goes out when nothing is queued
+    /// (a /metrics body for many units); a second one behind it is refused.
+    @Test func anEmptyQueueTakesOneLargePiece() {
+        var q = OutputQueue(limit: 10)
+        let large = q.append([UInt8](repeating: 1, count: 25))
+        let behind = q.append([2])
+        #expect(large && !behind)
+        q.drain { $0.count }
+        let next = q.append([3])
+        #expect(next)
+    }
+
     @Test func drainsPartially() {
         var q = OutputQueue(limit: 100)
         _ = q.append(Array(0..<10))
