@@ -161,8 +161,6 @@ public final class CgroupReader {
         kept.removeValue(forKey: relative)?.fd.close()
     }
 
-    public var keptDescriptors: Int { kept.count }
-
     /// Closes the descriptors of units that are gone.
     public func forget(keeping units: [CgroupUnit]) {
         let live = Set(units.map(\.path))

@@ -73,8 +73,6 @@ public struct TCPSource {
         return reader.tcpStates()
     }
 
-    public func close() { counter?.close() }
-
     private mutating func failed(_ error: SourceError, now: UInt64) {
         if failures == 0 { pendingNotice = .fellBack(reason: error.message) }
         retryAtNanos = now + min(Self.maxBackoffNanos, Self.firstBackoffNanos << UInt64(min(failures, 6)))

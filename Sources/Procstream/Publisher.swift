@@ -27,6 +27,8 @@ final class Publisher {
     /// The per-unit view, made when first wanted.
     private let cgroupRoot: String
     private var units: UnitsCollector?
+    /// The discovery hit its bound (units or depth) at least once: said once in the log.
+    private var loggedTruncation = false
     /// The latest tick's units (nil when not collected that tick).
     private(set) var latestUnits: UnitsFrame?
     /// `/units` keeps the view collected for a while after each request.
@@ -155,6 +157,10 @@ final class Publisher {
         }
         return units!.collect(nowNanos: now)
             .map { samples in
+                if units!.truncated && !loggedTruncation {
+                    Log.warning("per-unit view: \(cgroupRoot) has more than the discovery bound (10,000 units, 16 levels); the rest are left out")
+                    loggedTruncation = true
+                }
                 latestUnitSamples = samples
                 return UnitsFrame(id: id, timestamp: Timestamp.rfc3339(millis: wallMillis),
                            units: samples.map { UnitsFrame.Unit(name: $0.name, json: UnitsCollector.json($0)) })
