@@ -9,21 +9,29 @@ public struct Registry {
     private var context: CollectContext
 
     /// `netlink`: count TCP states over sock_diag (the live /proc); nil decides by the root.
-    public static func standard(procRoot: String, netlink: Bool? = nil, openNetlink: TCPSource.Opener? = nil) -> Registry {
-        Registry(procRoot: procRoot, [
-            CPUCollector(),
-            MemoryCollector(),
-            LoadCollector(),
-            TCPCollector(procRoot: procRoot, netlink: netlink, openNetlink: openNetlink),
-            UptimeCollector(),
-            PressureCollector(),
-            NetworkCollector(),
-            DiskCollector(),
+    /// `tcpAuditNanos`: the longest the TCP established hash goes unwalked (see `TCPCounter`).
+    public static func standard(procRoot: String, netlink: Bool? = nil, openNetlink: TCPSource.Opener? = nil,
+                                tcpAuditNanos: UInt64 = TCPCounter.defaultAuditNanos) -> Registry {
+        // Slots of the concrete types (not `init(procRoot:_:)`), so each one's collect and write
+        // are specialised rather than generic code that looks up type metadata every tick.
+        Registry(procRoot: procRoot, slots: [
+            Slot(collector: CPUCollector()),
+            Slot(collector: MemoryCollector()),
+            Slot(collector: LoadCollector()),
+            Slot(collector: TCPCollector(procRoot: procRoot, netlink: netlink, openNetlink: openNetlink, auditNanos: tcpAuditNanos)),
+            Slot(collector: UptimeCollector()),
+            Slot(collector: PressureCollector()),
+            Slot(collector: NetworkCollector()),
+            Slot(collector: DiskCollector()),
         ])
     }
 
     public init(procRoot: String, _ collectors: [any Collector]) {
-        slots = collectors.map { Self.slot($0) }
+        self.init(procRoot: procRoot, slots: collectors.map { Self.slot($0) })
+    }
+
+    init(procRoot: String, slots: [any CollectorSlot]) {
+        self.slots = slots
         context = CollectContext(proc: ProcReader(root: procRoot), nowNanos: 0)
     }
 
@@ -40,12 +48,21 @@ public struct Registry {
         for i in slots.indices { slots[i].prime(&context) }
     }
 
+    /// What each source's collection took in the last tick, in nanoseconds, in `names` order.
+    public private(set) var costNanos: [UInt64] = []
+
     /// Collects every source; returns the errors of those that failed, each naming its fields.
     public mutating func collect() -> [SourceError] {
         context.nowNanos = Clock.monotonicNanos()
         var errors: [SourceError] = []
+        if costNanos.count != slots.count { costNanos = Array(repeating: 0, count: slots.count) }
+        var start = context.nowNanos
         for i in slots.indices {
-            if var error = slots[i].collect(&context) {
+            let failure = slots[i].collect(&context)
+            let end = Clock.monotonicNanos()
+            costNanos[i] = end &- start
+            start = end
+            if var error = failure {
                 error.fields = slots[i].fields
                 errors.append(error)
             }

@@ -10,6 +10,8 @@ public struct TCPCollector: Collector {
         public var source: String
         /// net/snmp's CurrEstab where it was read (netlink); nil on the /proc/net/tcp count.
         public var currEstab: UInt64? = nil
+        /// Why this count walked the established hash; nil when the census sufficed (or /proc/net/tcp).
+        public var walk: TCPCounter.WalkReason? = nil
     }
 
     public let name = "tcp"
@@ -17,15 +19,18 @@ public struct TCPCollector: Collector {
     private var tcp: TCPSource
 
     /// `netlink`: nil decides by the proc root (a captured tree has no netlink); `openNetlink`
-    /// replaces the sock_diag socket (tests).
-    public init(procRoot: String, netlink: Bool? = nil, openNetlink: TCPSource.Opener? = nil) {
+    /// replaces the sock_diag socket (tests); `auditNanos`: see `TCPCounter`.
+    public init(procRoot: String, netlink: Bool? = nil, openNetlink: TCPSource.Opener? = nil,
+                auditNanos: UInt64 = TCPCounter.defaultAuditNanos) {
         let live = netlink ?? (procRoot == "/proc" || procRoot == "/proc/")
         let opener: TCPSource.Opener? = live ? { TCPSource.sockDiag() } : nil
-        tcp = TCPSource(open: openNetlink ?? opener)
+        tcp = TCPSource(open: openNetlink ?? opener, auditNanos: auditNanos)
     }
 
     public mutating func collect(_ context: inout CollectContext) -> Result<Value?, SourceError> {
-        tcp.tcpStates(reader: &context.proc, now: context.nowNanos).map { Value(states: $0, source: tcp.name, currEstab: tcp.currEstab) }
+        tcp.tcpStates(reader: &context.proc, now: context.nowNanos).map {
+            Value(states: $0, source: tcp.name, currEstab: tcp.currEstab, walk: tcp.lastWalk)
+        }
     }
 
     public func write(_ value: Value, to w: inout JSONWriter) {

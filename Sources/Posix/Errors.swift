@@ -23,27 +23,28 @@ public enum IOResult<Value: Equatable>: Equatable {
 }
 
 /// Runs `body` (a raw syscall returning -1 on failure), retrying on EINTR and throwing anything
-/// else as a `SyscallError` named after `call`.
+/// else as a `SyscallError` named after `call`. `call` is built only on failure (an
+/// interpolated name would otherwise allocate on every syscall).
 @inline(__always)
-func check<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SyscallError) -> T {
+func check<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(SyscallError) -> T {
     while true {
         let result = body()
         if result != -1 { return result }
         let code = clinux_errno()
         if code == EINTR { continue }
-        throw SyscallError(call, code)
+        throw SyscallError(call(), code)
     }
 }
 
 /// Like `check`, but EAGAIN/EWOULDBLOCK become `.wouldBlock` rather than an error.
 @inline(__always)
-func checkNonBlocking<T: BinaryInteger>(_ call: String, _ body: () -> T) throws(SyscallError) -> IOResult<T> {
+func checkNonBlocking<T: BinaryInteger>(_ call: @autoclosure () -> String, _ body: () -> T) throws(SyscallError) -> IOResult<T> {
     while true {
         let result = body()
         if result != -1 { return .done(result) }
         let code = clinux_errno()
         if code == EINTR { continue }
         if code == EAGAIN || code == EWOULDBLOCK { return .wouldBlock }
-        throw SyscallError(call, code)
+        throw SyscallError(call(), code)
     }
 }

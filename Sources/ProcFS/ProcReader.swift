@@ -27,7 +27,7 @@ public struct ProcReader {
     public mutating func read<T>(_ name: String, limit: Int = smallFileLimit, absentErrors: [Int32] = [],
                                  _ parse: (UnsafeRawBufferPointer) throws(ParseError) -> T) -> Result<T?, SourceError> {
         do {
-            if let kept { try kept.read(root + "/" + name, into: buffer, limit: limit) } else {
+            if let kept { try kept.read(name, under: root, into: buffer, limit: limit) } else {
                 try Files.read(path: root + "/" + name, into: buffer, limit: limit)
             }
         } catch {
@@ -46,14 +46,21 @@ public struct ProcReader {
         read(name) { (b) throws(ParseError) in try parse(b) }.map { $0! }
     }
 
-    /// The kernel's CurrEstab counter (net/snmp).
-    public mutating func currEstab() -> Result<UInt64, SourceError> {
-        required("net/snmp") { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) }
+    /// The TCP counters of net/snmp (CurrEstab and those that mark a connection's start and end).
+    public mutating func snmpTCP() -> Result<SnmpTCP, SourceError> {
+        required("net/snmp") { (b) throws(ParseError) in try Parse.snmpTCP(b) }
     }
 
-    /// TIME_WAIT sockets (net/sockstat `tw`).
-    public mutating func timeWait() -> Result<UInt64, SourceError> {
-        required("net/sockstat") { (b) throws(ParseError) in try Parse.sockstatTimeWait(b) }
+    /// net/sockstat's `TCP:` line: IPv4 sockets in the hash tables, and time-wait mini-sockets.
+    public mutating func sockstatTCP() -> Result<SockstatTCP, SourceError> {
+        required("net/sockstat") { (b) throws(ParseError) in try Parse.sockstatTCP(b) }
+    }
+
+    /// net/sockstat6's `TCP6:` line: IPv6 sockets in the hash tables; nil without IPv6.
+    public mutating func sockstat6TCP() -> Result<SockstatTCP?, SourceError> {
+        read("net/sockstat6", absentErrors: [2 /* ENOENT */]) { (b) throws(ParseError) in
+            try Parse.sockstatTCP(b, file: "net/sockstat6", line: "TCP6:")
+        }
     }
 
     /// TCP sockets by state from net/tcp and net/tcp6; a missing tcp6 means no IPv6.
@@ -71,23 +78,24 @@ public struct ProcReader {
     }
 }
 
-/// Descriptors kept open across reads, by path, shared by copies of a reader.
+/// Descriptors kept open across reads, by name under the root, shared by copies of a reader.
 final class KeptDescriptors {
     private var fds: [String: FileDescriptor] = [:]
 
     deinit { for fd in fds.values { fd.close() } }
 
-    func read(_ path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
-        if let fd = fds[path] {
-            do { try Files.read(fd, path: path, into: buffer, limit: limit); return } catch {
-                fds.removeValue(forKey: path)?.close()   // try once more with a fresh descriptor
+    func read(_ name: String, under root: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
+        if let fd = fds[name] {
+            do { try Files.read(fd, path: name, into: buffer, limit: limit); return } catch {
+                fds.removeValue(forKey: name)?.close()   // try once more with a fresh descriptor
             }
         }
+        let path = root + "/" + name
         let fd = try Files.open(path)
         do { try Files.read(fd, path: path, into: buffer, limit: limit) } catch {
             fd.close()
             throw error
         }
-        fds[path] = fd
+        fds[name] = fd
     }
 }

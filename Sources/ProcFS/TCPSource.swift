@@ -25,7 +25,13 @@ public struct TCPSource {
     private var retryAtNanos: UInt64 = 0
     private var pendingNotice: Notice?
 
-    public init(open: Opener?) { self.open = open }
+    private let auditNanos: UInt64
+
+    /// `auditNanos`: the longest the established hash goes unwalked (see `TCPCounter`).
+    public init(open: Opener?, auditNanos: UInt64 = TCPCounter.defaultAuditNanos) {
+        self.open = open
+        self.auditNanos = auditNanos
+    }
 
     /// Netlink on a fresh sock_diag socket.
     public static func sockDiag() -> Result<any TCPStateDump, SourceError> {
@@ -46,15 +52,18 @@ public struct TCPSource {
     /// net/snmp's CurrEstab from the last count over netlink; nil when /proc/net/tcp counted.
     public var currEstab: UInt64? { name == "netlink" ? counter?.lastCurrEstab : nil }
 
+    /// Why the last netlink count walked the established hash (nil: it did not, or no netlink).
+    public var lastWalk: TCPCounter.WalkReason? { name == "netlink" ? counter?.lastWalk : nil }
+
     public mutating func tcpStates(reader: inout ProcReader, now: UInt64) -> Result<TCPStates, SourceError> {
         if counter == nil, let open, now >= retryAtNanos {
             switch open() {
-            case .success(let diag): counter = TCPCounter(diag: diag, semantics: semantics)
+            case .success(let diag): counter = TCPCounter(diag: diag, semantics: semantics, auditNanos: auditNanos)
             case .failure(let error): failed(error, now: now)
             }
         }
         if var live = counter {
-            let result = live.tcpStates(reader: &reader)
+            let result = live.tcpStates(reader: &reader, now: now)
             semantics = live.semantics
             switch result {
             case .success:

@@ -77,6 +77,57 @@ public struct LoadAvg: Equatable, Sendable {
     }
 }
 
+/// The TCP counters of /proc/net/snmp that the TCP census reads.
+public struct SnmpTCP: Equatable, Sendable {
+    public enum Column: CaseIterable, Sendable {
+        case activeOpens, passiveOpens, attemptFails, estabResets, currEstab, retransSegs
+        var name: StaticString {
+            switch self {
+            case .activeOpens: "ActiveOpens"
+            case .passiveOpens: "PassiveOpens"
+            case .attemptFails: "AttemptFails"
+            case .estabResets: "EstabResets"
+            case .currEstab: "CurrEstab"
+            case .retransSegs: "RetransSegs"
+            }
+        }
+    }
+    public var activeOpens: UInt64 = 0, passiveOpens: UInt64 = 0, attemptFails: UInt64 = 0
+    public var estabResets: UInt64 = 0, currEstab: UInt64 = 0, retransSegs: UInt64 = 0
+
+    public init() {}
+
+    public subscript(column: Column) -> UInt64 {
+        get {
+            switch column {
+            case .activeOpens: activeOpens
+            case .passiveOpens: passiveOpens
+            case .attemptFails: attemptFails
+            case .estabResets: estabResets
+            case .currEstab: currEstab
+            case .retransSegs: retransSegs
+            }
+        }
+        set {
+            switch column {
+            case .activeOpens: activeOpens = newValue
+            case .passiveOpens: passiveOpens = newValue
+            case .attemptFails: attemptFails = newValue
+            case .estabResets: estabResets = newValue
+            case .currEstab: currEstab = newValue
+            case .retransSegs: retransSegs = newValue
+            }
+        }
+    }
+}
+
+/// The `TCP:` line of /proc/net/sockstat (or `TCP6:` of sockstat6).
+public struct SockstatTCP: Equatable, Sendable {
+    public var inUse: UInt64
+    public var timeWait: UInt64
+    public init(inUse: UInt64, timeWait: UInt64) { (self.inUse, self.timeWait) = (inUse, timeWait) }
+}
+
 /// TCP sockets by state, in the kernel's order (include/net/tcp_states.h).
 public struct TCPStates: Equatable, Sendable {
     public static let names = ["established", "syn_sent", "syn_recv", "fin_wait1", "fin_wait2", "time_wait",
@@ -184,55 +235,69 @@ public enum Parse {
         return up
     }
 
-    /// `CurrEstab` from the `Tcp:` lines of /proc/net/snmp: the kernel's O(1) count of TCP
-    /// connections in ESTABLISHED (and, on kernels following RFC 1213, CLOSE-WAIT), IPv4 and
-    /// IPv6 together.
-    public static func snmpCurrEstab(_ bytes: UnsafeRawBufferPointer, file: String = "net/snmp") throws(ParseError) -> UInt64 {
+    /// The `Tcp:` lines of /proc/net/snmp (IPv4 and IPv6 together): CurrEstab, the kernel's O(1)
+    /// count of connections in ESTABLISHED (and, on kernels following RFC 1213, CLOSE-WAIT), and
+    /// the counters that move whenever a connection starts, fails, ends or retransmits.
+    public static func snmpTCP(_ bytes: UnsafeRawBufferPointer, file: String = "net/snmp") throws(ParseError) -> SnmpTCP {
         var s = Scanner(bytes)
         while !s.atEnd {
             if s.lineStarts(with: "Tcp:") {
                 // Header line of names, then a line of values in the same order.
                 s.skip(4)
-                var column = 0
-                var found = false
+                var columns: [SnmpTCP.Column?] = []
                 while !s.atLineEnd {
-                    if s.skipTokenMatching("CurrEstab") { found = true; break }
-                    column += 1
+                    guard let name = s.token() else { break }
+                    columns.append(SnmpTCP.Column.allCases.first { s.text(name, is: $0.name) })
                 }
-                guard found else { throw ParseError(file, s, "no CurrEstab column") }
+                guard columns.contains(.currEstab) else { throw ParseError(file, s, "no CurrEstab column") }
                 s.nextLine()
                 guard s.lineStarts(with: "Tcp:") else { throw ParseError(file, s, "no Tcp: values line") }
                 s.skip(4)
-                for _ in 0..<column { guard s.skipToken() else { throw ParseError(file, s, "Tcp: values line too short") } }
-                // Stored signed in the kernel (it can be read mid-update); a negative value is 0.
-                s.skipSpaces()
-                if s.expect(UInt8(ascii: "-")) { return 0 }
-                guard let value = s.unsigned() else { throw ParseError(file, s, "bad CurrEstab value") }
-                return value
+                var tcp = SnmpTCP()
+                for column in columns {
+                    s.skipSpaces()
+                    guard !s.atLineEnd else { throw ParseError(file, s, "Tcp: values line too short") }
+                    guard let column else { _ = s.skipToken(); continue }
+                    // Stored signed in the kernel (CurrEstab can be read mid-update; MaxConn is -1):
+                    // a negative value is 0.
+                    if s.expect(UInt8(ascii: "-")) {
+                        guard s.unsigned() != nil else { throw ParseError(file, s, "bad \(column.name) value") }
+                        continue
+                    }
+                    guard let value = s.unsigned(), s.atTokenEnd else { throw ParseError(file, s, "bad \(column.name) value") }
+                    tcp[column] = value
+                }
+                return tcp
             }
             s.nextLine()
         }
         throw ParseError(file: file, line: s.line, message: "no Tcp: lines")
     }
 
-    /// TIME_WAIT sockets (`tw`) from the `TCP:` line of /proc/net/sockstat (IPv4 and IPv6).
-    public static func sockstatTimeWait(_ bytes: UnsafeRawBufferPointer, file: String = "net/sockstat") throws(ParseError) -> UInt64 {
+    /// The `TCP:` line of /proc/net/sockstat (`TCP6:` of sockstat6 with `line: "TCP6:"`):
+    /// `inuse`, the sockets in the kernel's hash tables (listeners and every full socket in the
+    /// established hash, of that address family), and `tw`, the time-wait mini-sockets of both
+    /// families (sockstat6 has no `tw`: 0).
+    public static func sockstatTCP(_ bytes: UnsafeRawBufferPointer, file: String = "net/sockstat", line: StaticString = "TCP:") throws(ParseError) -> SockstatTCP {
         var s = Scanner(bytes)
         while !s.atEnd {
-            if s.lineStarts(with: "TCP:") {
-                s.skip(4)
+            if s.lineStarts(with: line) {
+                _ = s.skipToken()
+                var result = SockstatTCP(inUse: 0, timeWait: 0)
+                var sawInUse = false
                 while !s.atLineEnd {
-                    if s.skipTokenMatching("tw") {
-                        guard let value = s.unsigned() else { throw ParseError(file, s, "bad tw value") }
-                        return value
-                    }
-                    if s.atLineEnd { break }
+                    guard let key = s.token() else { break }
+                    s.skipSpaces()
+                    guard let value = s.unsigned(), s.atTokenEnd else { throw ParseError(file, s, "bad \(s.string(key)) value") }
+                    if s.text(key, is: "inuse") { result.inUse = value; sawInUse = true }
+                    if s.text(key, is: "tw") { result.timeWait = value }
                 }
-                throw ParseError(file, s, "no tw field")
+                guard sawInUse else { throw ParseError(file, s, "no inuse field") }
+                return result
             }
             s.nextLine()
         }
-        throw ParseError(file: file, line: s.line, message: "no TCP: line")
+        throw ParseError(file: file, line: s.line, message: "no \(line) line")
     }
 
     /// Counts sockets by state in /proc/net/tcp or tcp6 and adds them to `states`. The header

@@ -2,6 +2,7 @@ import Glibc
 import Collectors
 import HTTP
 import Posix
+import ProcFS
 
 /// Timings of one collection and one serialisation, for `procstream-bench` (not used by the
 /// daemon itself). Lives here because it drives the module's internal collector.
@@ -27,20 +28,30 @@ public enum MicroBenchmark {
         }
     }
 
-    /// Collects `iterations` snapshots from `procRoot` (after one warm-up) and times each.
-    public static func collection(name: String, procRoot: String, netlink: Bool, iterations: Int) -> (Timing, connections: UInt64?, source: String) {
-        var registry = Registry.standard(procRoot: procRoot, netlink: netlink)
+    /// Collects `iterations` snapshots from `procRoot` (after one warm-up) and times each, in all
+    /// and per source (p50 of each). The TCP source column says how many ticks walked the
+    /// established hash; `tcpAuditNanos` 0 makes every tick walk it.
+    public static func collection(name: String, procRoot: String, netlink: Bool, iterations: Int,
+                                  tcpAuditNanos: UInt64 = TCPCounter.defaultAuditNanos)
+        -> (Timing, connections: UInt64?, source: String, perSource: [(name: String, p50Micros: Double)]) {
+        var registry = Registry.standard(procRoot: procRoot, netlink: netlink, tcpAuditNanos: tcpAuditNanos)
         registry.prime()
         _ = registry.collect()
         var samples: [Double] = []
         samples.reserveCapacity(iterations)
+        var perSource = Array(repeating: [Double](), count: registry.names.count)
+        var walked = 0
         for _ in 0..<iterations {
             let start = Clock.monotonicNanos()
             _ = registry.collect()
             samples.append(Double(Clock.monotonicNanos() - start) / 1000)
+            for (i, c) in registry.costNanos.enumerated() { perSource[i].append(Double(c) / 1000) }
+            if registry.value(of: TCPCollector.self)?.walk != nil { walked += 1 }
         }
         let tcp = registry.value(of: TCPCollector.self)
-        return (Timing(name: name, samplesMicros: samples), tcp?.states.established, tcp?.source ?? "-")
+        let source = tcp.map { $0.source == "netlink" ? "netlink, \(walked) of \(iterations) walked the hash" : $0.source } ?? "-"
+        let costs = zip(registry.names, perSource).map { ($0, Timing(name: $0, samplesMicros: $1).percentile(50)) }
+        return (Timing(name: name, samplesMicros: samples), tcp?.states.established, source, costs)
     }
 
     /// Serialises one live snapshot into its SSE frame `iterations` times.

@@ -4,7 +4,7 @@ import Procstream
 
 // Micro-benchmark: one collection (all sources) and one serialisation, in microseconds, on the
 // fixture trees, on the live /proc, and with 10,000+ established loopback connections open.
-// Usage: procstream-bench [FIXTURES_DIR] [--connections N] [--metrics-only]
+// Usage: procstream-bench [FIXTURES_DIR] [--connections N] [--metrics-only | --live-only ITERATIONS]
 
 var fixtures = "Tests/ProcFSTests/Fixtures"
 var pairs = 5000   // each pair is two established sockets: 10,000 in all
@@ -21,12 +21,20 @@ if let i = args.firstIndex(of: "--metrics-only") {
     print("\(m.0) \(m.bytes) | \(m.series) |")
     exit(0)
 }
+if let i = args.firstIndex(of: "--live-only") {
+    // Just the live quiet-host collection, many times (for a profiler), and its per-source p50s.
+    let n = args.dropFirst(i + 1).first.flatMap(Int.init) ?? 20_000
+    let r = MicroBenchmark.collection(name: "live /proc, quiet host", procRoot: "/proc", netlink: true, iterations: n)
+    print("\(r.0) \(r.source) | \(r.connections.map(String.init) ?? "-") |")
+    for c in r.perSource { print("\(c.name) \(c.p50Micros)") }
+    exit(0)
+}
 while let a = args.first {
     args.removeFirst()
     if a == "--connections", let n = args.first.flatMap(Int.init) { pairs = max(1, n / 2); args.removeFirst() } else { fixtures = a }
 }
 
-func row(_ t: (MicroBenchmark.Timing, connections: UInt64?, source: String)) {
+func row(_ t: (MicroBenchmark.Timing, connections: UInt64?, source: String, perSource: [(name: String, p50Micros: Double)])) {
     print("\(t.0) \(t.source) | \(t.connections.map(String.init) ?? "-") |")
 }
 
@@ -34,7 +42,11 @@ print("| collection | runs | p50 us | p99 us | max us | TCP source | established
 print("|---|---|---|---|---|---|---|")
 row(MicroBenchmark.collection(name: "fixture linux-6.18 (files)", procRoot: "\(fixtures)/linux-6.18-x86_64", netlink: false, iterations: 500))
 row(MicroBenchmark.collection(name: "fixture linux-4.19 (files)", procRoot: "\(fixtures)/linux-4.19-armv7-noipv6", netlink: false, iterations: 500))
-row(MicroBenchmark.collection(name: "live /proc, quiet host", procRoot: "/proc", netlink: true, iterations: 500))
+let quiet = MicroBenchmark.collection(name: "live /proc, quiet host", procRoot: "/proc", netlink: true, iterations: 500)
+row(quiet)
+let walking = MicroBenchmark.collection(name: "live /proc, quiet host, every tick walks the TCP hash", procRoot: "/proc", netlink: true,
+                                        iterations: 200, tcpAuditNanos: 0)
+row(walking)
 row(MicroBenchmark.collection(name: "live /proc, quiet host, /proc/net/tcp fallback", procRoot: "/proc", netlink: false, iterations: 200))
 
 // Many sockets: a listener of our own and `pairs` connections to it, all on loopback.
@@ -66,6 +78,14 @@ do {
     listener.close()
 } catch {
     print("many-sockets case skipped: \(error)")
+}
+
+print("")
+print("| per source, live /proc, quiet host (p50 us) | census ticks | every tick walks the TCP hash |")
+print("|---|---|---|")
+for (a, b) in zip(quiet.perSource, walking.perSource) {
+    func f(_ v: Double) -> String { let t = Int((v * 10).rounded()); return "\(t / 10).\(t % 10)" }
+    print("| \(a.name) | \(f(a.p50Micros)) | \(f(b.p50Micros)) |")
 }
 
 print("")

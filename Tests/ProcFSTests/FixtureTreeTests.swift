@@ -94,8 +94,8 @@ func fixtureExists(_ tree: String, _ name: String) -> Bool {
     }
 
     @Test func linux618SnmpAndSockstat() throws {
-        #expect(try parseFixture(Self.tree618, "net/snmp") { (b, f) throws(ParseError) in try Parse.snmpCurrEstab(b, file: f) } == 0)
-        #expect(try parseFixture(Self.tree618, "net/sockstat") { (b, f) throws(ParseError) in try Parse.sockstatTimeWait(b, file: f) } == 0)
+        #expect(try parseFixture(Self.tree618, "net/snmp") { (b, f) throws(ParseError) in try Parse.snmpTCP(b, file: f).currEstab } == 0)
+        #expect(try parseFixture(Self.tree618, "net/sockstat") { (b, f) throws(ParseError) in try Parse.sockstatTCP(b, file: f).timeWait } == 0)
     }
 
     @Test func linux419NetDevAndDiskstats() throws {
@@ -116,8 +116,8 @@ func fixtureExists(_ tree: String, _ name: String) -> Bool {
     }
 
     @Test func linux419SnmpAndSockstatAgreeWithNetTCP() throws {
-        #expect(try parseFixture(Self.tree419, "net/snmp") { (b, f) throws(ParseError) in try Parse.snmpCurrEstab(b, file: f) } == 2)
-        #expect(try parseFixture(Self.tree419, "net/sockstat") { (b, f) throws(ParseError) in try Parse.sockstatTimeWait(b, file: f) } == 1)
+        #expect(try parseFixture(Self.tree419, "net/snmp") { (b, f) throws(ParseError) in try Parse.snmpTCP(b, file: f).currEstab } == 2)
+        #expect(try parseFixture(Self.tree419, "net/sockstat") { (b, f) throws(ParseError) in try Parse.sockstatTCP(b, file: f).timeWait } == 1)
         var reader = ProcReader(root: fixture(Self.tree419))
         let tcp = try reader.tcpStates().get()
         #expect(tcp.established == 2 && tcp.timeWait == 1)

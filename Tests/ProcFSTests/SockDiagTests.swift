@@ -1,4 +1,5 @@
 import Glibc
+import Posix
 import Testing
 @testable import ProcFS
 @testable import ProcParsers
@@ -28,11 +29,13 @@ func parseDiag(_ bytes: [UInt8], sequence: UInt32 = 7, into states: inout TCPSta
 
 /// Loopback connections of this process: `pairs` accepted connections to a listener of our
 /// own; the client side of the first `closedClients` is closed, leaving the server side in
-/// CLOSE_WAIT. Everything is closed again when the returned object goes.
+/// CLOSE_WAIT; of the next `halfClosedClients` the client only shuts down its sending side,
+/// which leaves it in FIN_WAIT2 and the server side in CLOSE_WAIT. Everything is closed again
+/// when the returned object goes.
 final class LoopbackSockets {
     private(set) var fds: [Int32] = []
 
-    init(pairs: Int, closedClients: Int = 0) {
+    init(pairs: Int, closedClients: Int = 0, halfClosedClients: Int = 0) {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         fds.append(listener)
         var sin = sockaddr_in()
@@ -47,6 +50,7 @@ final class LoopbackSockets {
             _ = withUnsafePointer(to: &sin) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(c, $0, len) } }
             fds.append(accept(listener, nil, nil))
             if i < closedClients { close(c) } else { fds.append(c) }
+            if i >= closedClients && i < closedClients + halfClosedClients { shutdown(c, Int32(SHUT_WR)) }
         }
     }
 
@@ -124,16 +128,21 @@ final class LoopbackSockets {
 
 @Suite struct TCPCounterTests {
     @Test func snmpAndSockstatParsers() throws {
-        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs\nTcp: 1 200 120000 -1 28 16 3 0 10 4171\nUdp: InDatagrams\nUdp: 5\n"
-        #expect(try parse(snmp) { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) } == 10)
-        #expect(try parse("Tcp: CurrEstab\nTcp: -1\n") { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) } == 0)
-        for bad in ["", "Tcp: A B\nTcp: 1 2\n", "Tcp: CurrEstab\n", "Tcp: X CurrEstab\nTcp: 1\n", "Tcp: CurrEstab\nTcp: x\n"] {
-            #expect(throws: ParseError.self) { try parse(bad) { (b) throws(ParseError) in try Parse.snmpCurrEstab(b) } }
+        let snmp = "Ip: Forwarding DefaultTTL\nIp: 1 64\nTcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs\nTcp: 1 200 120000 -1 28 16 3 2 10 4171 4000 55\nUdp: InDatagrams\nUdp: 5\n"
+        var expected = SnmpTCP()
+        (expected.activeOpens, expected.passiveOpens, expected.attemptFails, expected.estabResets, expected.currEstab, expected.retransSegs) = (28, 16, 3, 2, 10, 55)
+        #expect(try parse(snmp) { (b) throws(ParseError) in try Parse.snmpTCP(b) } == expected)
+        #expect(try parse("Tcp: CurrEstab\nTcp: -1\n") { (b) throws(ParseError) in try Parse.snmpTCP(b) }.currEstab == 0)
+        for bad in ["", "Tcp: A B\nTcp: 1 2\n", "Tcp: CurrEstab\n", "Tcp: X CurrEstab\nTcp: 1\n", "Tcp: CurrEstab\nTcp: x\n",
+                    "Tcp: CurrEstab\nTcp: 5x\n", "Tcp: CurrEstab\nTcp: -\n"] {
+            #expect(throws: ParseError.self) { try parse(bad) { (b) throws(ParseError) in try Parse.snmpTCP(b) } }
         }
-        let sockstat = "sockets: used 25\nTCP: inuse 1 orphan 0 tw 313 alloc 1 mem 3\nUDP: inuse 0 mem 0\n"
-        #expect(try parse(sockstat) { (b) throws(ParseError) in try Parse.sockstatTimeWait(b) } == 313)
-        for bad in ["", "TCP: inuse 1\n", "TCP: tw x\n"] {
-            #expect(throws: ParseError.self) { try parse(bad) { (b) throws(ParseError) in try Parse.sockstatTimeWait(b) } }
+        let sockstat = "sockets: used 25\nTCP: inuse 7 orphan 0 tw 313 alloc 1 mem 3\nUDP: inuse 0 mem 0\n"
+        #expect(try parse(sockstat) { (b) throws(ParseError) in try Parse.sockstatTCP(b) } == SockstatTCP(inUse: 7, timeWait: 313))
+        let sockstat6 = "TCP6: inuse 3\nUDP6: inuse 1\nUDPLITE6: inuse 0\n"
+        #expect(try parse(sockstat6) { (b) throws(ParseError) in try Parse.sockstatTCP(b, line: "TCP6:") } == SockstatTCP(inUse: 3, timeWait: 0))
+        for bad in ["", "TCP: tw 1\n", "TCP: inuse x\n", "TCP: inuse 1 tw\n", "TCP6: inuse 3\n"] {
+            #expect(throws: ParseError.self) { try parse(bad) { (b) throws(ParseError) in try Parse.sockstatTCP(b) } }
         }
     }
 
@@ -163,7 +172,7 @@ final class LoopbackSockets {
         var seen: [String] = []
         for _ in 0..<50 where !agreed {
             let before = try reader.tcpStates().get()
-            let fast = try counter.tcpStates(reader: &reader).get()
+            let fast = try counter.tcpStates(reader: &reader, now: Clock.monotonicNanos()).get()
             let after = try reader.tcpStates().get()
             seen.append("proc \(before.counts) fast \(fast.counts)")
             agreed = before.counts == after.counts && fast.counts == before.counts

@@ -3,13 +3,15 @@ import Testing
 @testable import ProcFS
 @testable import ProcParsers
 
-/// A sock_diag stand-in that answers from a script: a count, or a failure.
+/// A sock_diag stand-in whose dumps that include LISTEN answer from a script: a count, or a
+/// failure. Every other dump (the established-hash walk alone) finds nothing.
 final class ScriptedDump: TCPStateDump {
     var script: [Result<TCPStates, SourceError>]
     var closed = false
     init(_ script: [Result<TCPStates, SourceError>]) { self.script = script }
     func tcpStates(mask: UInt32) -> Result<TCPStates, SourceError> {
-        script.isEmpty ? .failure(SourceError(source: "sock_diag", message: "script ran out")) : script.removeFirst()
+        guard mask & TCPCounter.listen != 0 else { return .success(TCPStates()) }
+        return script.isEmpty ? .failure(SourceError(source: "sock_diag", message: "script ran out")) : script.removeFirst()
     }
     func close() { closed = true }
 }
@@ -34,7 +36,8 @@ final class ScriptedDump: TCPStateDump {
         var reader = ProcReader(root: Self.tree)
         var dumps = [ScriptedDump([Self.netlinkCount(777), Self.refused]), ScriptedDump([Self.netlinkCount(778), Self.netlinkCount(779)])]
         var opened: [ScriptedDump] = []
-        var source = TCPSource(open: { let d = dumps.removeFirst(); opened.append(d); return .success(d) })
+        // Every tick walks (audit 0), so every tick asks the dump for LISTEN.
+        var source = TCPSource(open: { let d = dumps.removeFirst(); opened.append(d); return .success(d) }, auditNanos: 0)
 
         let first = try source.tcpStates(reader: &reader, now: 0).get()
         #expect(first.counts[9] == 777 && first.established == 0)

@@ -130,7 +130,7 @@ func fuzzUptime(_ bytes: UnsafeRawBufferPointer) {
 
 func fuzzSnmp(_ bytes: UnsafeRawBufferPointer) {
     do {
-        _ = try Parse.snmpCurrEstab(bytes)
+        _ = try Parse.snmpTCP(bytes)
     } catch {
         checkError(error, bytes, file: "net/snmp")
     }
@@ -138,9 +138,14 @@ func fuzzSnmp(_ bytes: UnsafeRawBufferPointer) {
 
 func fuzzSockstat(_ bytes: UnsafeRawBufferPointer) {
     do {
-        _ = try Parse.sockstatTimeWait(bytes)
+        _ = try Parse.sockstatTCP(bytes)
     } catch {
         checkError(error, bytes, file: "net/sockstat")
+    }
+    do {
+        _ = try Parse.sockstatTCP(bytes, file: "net/sockstat6", line: "TCP6:")
+    } catch {
+        checkError(error, bytes, file: "net/sockstat6")
     }
 }
 
