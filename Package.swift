@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "StreamingTests", dependencies: ["Streaming"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "LivePageTests", dependencies: ["LivePage"]),
-        .testTarget(name: "ProcstreamTests", dependencies: ["Procstream"]),
+        .testTarget(name: "ProcstreamTests", dependencies: ["Procstream", "Streaming", "HTTP", "Collectors", "Posix"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),
     ]
 )

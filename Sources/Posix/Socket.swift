@@ -195,6 +195,14 @@ public enum Socket {
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
+    /// TCP_DEFER_ACCEPT: the kernel completes a connection (makes it acceptable) only once its
+    /// first data has arrived, or after about `seconds` for a client that sends nothing. A
+    /// request is then there to read at accept. No effect (and no error) on a unix socket.
+    public static func deferAccept(_ fd: FileDescriptor, seconds: CInt) {
+        var value = seconds
+        _ = setsockopt(fd.rawValue, CInt(IPPROTO_TCP), TCP_DEFER_ACCEPT, &value, 4)
+    }
+
     /// Sends small writes at once (no Nagle delay); harmless on a unix socket.
     public static func setNoDelay(_ fd: FileDescriptor) {
         var one: CInt = 1

@@ -54,6 +54,9 @@ final class Connections {
     private(set) var eventsSentTotal: UInt64 = 0, droppedTotal: UInt64 = 0, refusedTotal: UInt64 = 0
     /// Set when a connection closes, so a paused accept can resume.
     var onClose: () -> Void = {}
+    /// Run between the slices of a broadcast (see `broadcast`).
+    var betweenSlices: () -> Void = {}
+    static let broadcastSlice = 256
 
     init(config: Configuration, epoll: Epoll, publisher: Publisher, access: AccessPolicy, health: Health,
          token: @escaping (Connection) -> UInt64) {
@@ -117,6 +120,9 @@ final class Connections {
             perform(connection.machine.refuse(Self.busy, now: now), on: connection)
         } else {
             open += 1
+            // The request is usually there already (TCP_DEFER_ACCEPT): answer it in this turn
+            // rather than after the rest of the loop's work.
+            readFrom(connection)
         }
     }
 
@@ -246,9 +252,21 @@ final class Connections {
 
     /// One tick's bytes to every live subscriber (the catching-up ones get them from history);
     /// `units` gives a subscriber with the per-unit view its tick, shared per selection.
+    /// Every `broadcastSlice` sends, `betweenSlices` runs (the server accepts and answers new
+    /// connections there), so a newcomer waits for one slice, not for every other subscriber.
+    /// It may add subscribers (at the end, already greeted with this tick from history) and
+    /// close new connections, never the ones this loop has yet to reach.
     func broadcast(_ bytes: StreamBytes, units: ((UnitSelection) -> StreamBytes)? = nil) {
         var i = subscribers.count - 1
+        var slice = 0
         while i >= 0 {
+            slice += 1
+            if slice > Self.broadcastSlice {
+                slice = 1
+                betweenSlices()
+                i = min(i, subscribers.count - 1)
+                if i < 0 { break }
+            }
             // Backwards, so a subscriber dropped here (swapped with the last) is not skipped.
             let subscriber = subscribers[i]
             if subscriber.machine.isLive {

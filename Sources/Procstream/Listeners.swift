@@ -10,6 +10,11 @@ enum Startup {
         var ownedPaths: [String] = []
     }
 
+    /// TCP listeners bound here take a connection when its request has arrived (the packaged
+    /// socket unit says the same with DeferAcceptSec=), so the daemon reads and answers it in
+    /// the turn that accepts it; a client that sends nothing is taken after about this long.
+    static let deferAcceptSeconds: CInt = 1
+
     /// Sockets passed by systemd socket activation, or else the `--listen` addresses bound here.
     static func listeners(_ config: Configuration) throws -> Listeners {
         var result = Listeners()
@@ -29,6 +34,7 @@ enum Startup {
                 Socket.allowEveryone(unixPath: path)
                 Log.info("listening on \(address)")
             } else {
+                Socket.deferAccept(fd, seconds: Self.deferAcceptSeconds)
                 Log.info("listening on \(describe(address, port: (try? Socket.localPort(fd)) ?? 0))")
             }
         }

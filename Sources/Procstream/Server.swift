@@ -54,6 +54,9 @@ public final class Server {
             EpollToken.make(kind: Kind.client.rawValue, generation: $0.generation, fd: $0.fd)
         }
         connections.onClose = { [unowned self] in if acceptPaused { resumeAccepting() } }
+        connections.betweenSlices = { [unowned self] in
+            if !acceptPaused { for fd in listeners.fds { acceptAll(fd, limit: 32) } }
+        }
 
         for fd in listeners.fds { try epoll.add(fd, .readable, token: EpollToken.make(kind: Kind.listener.rawValue, fd: fd)) }
         try epoll.add(signals, .readable, token: EpollToken.make(kind: Kind.signal.rawValue, fd: signals))
@@ -161,9 +164,10 @@ public final class Server {
 
     // MARK: Accepting
 
-    private func acceptAll(_ listener: FileDescriptor) {
-        // Bounded per wakeup so a connection flood cannot starve ticks and subscribers.
-        for _ in 0..<256 {
+    /// Bounded per wakeup (and per broadcast slice) so a connection flood cannot starve ticks
+    /// and subscribers.
+    private func acceptAll(_ listener: FileDescriptor, limit: Int = 256) {
+        for _ in 0..<limit {
             let result: IOResult<FileDescriptor>
             do {
                 result = try Socket.accept(listener)
