@@ -5,8 +5,9 @@
 #   Tests/Benchmark/sweep.sh [PATH/TO/procstreamd]     (default .build/release/procstreamd)
 #
 # Environment: HOLD (seconds per point, 15), PROBES (one-client connects on the idle servers,
-# 10), RAMP_RATE (connects per second, 5000), POINTS ("idle 1000 5000 10000 1000@10"; N@10 means
-# N subscribers at 10 Hz, procstreamd only), PORT_BASE (18600), FLOOR_SRC (floor.c),
+# 10), RAMP_RATE (connects per second, 5000), POINTS ("idle 1000 5000 10000 10000/1000 1000@10";
+# N@10 means N subscribers at 10 Hz, procstreamd only; N/R means N subscribers ramped at R
+# connects per second instead of RAMP_RATE, as an outside load client does), PORT_BASE (18600), FLOOR_SRC (floor.c),
 # OUT (also write the report to this file), KEEP=1 (keep the raw outputs and logs).
 # Everything binds and connects to 127.0.0.1 only. Every process started here is stopped by PID.
 set -uo pipefail
@@ -18,7 +19,7 @@ HOLD=${HOLD:-15}
 PROBES=${PROBES:-10}
 RAMP_RATE=${RAMP_RATE:-5000}
 RAMP_TIMEOUT=${RAMP_TIMEOUT:-20}
-POINTS=${POINTS:-"idle 1000 5000 10000 1000@10"}
+POINTS=${POINTS:-"idle 1000 5000 10000 10000/1000 1000@10"}
 PORT_BASE=${PORT_BASE:-18600}
 FLOOR_SRC=${FLOOR_SRC:-/work/shared/tools/sse-floor/floor.c}
 OUT=${OUT:-}
@@ -98,10 +99,10 @@ start_server() {
   sleep 1   # let start-up work settle before measuring
 }
 
-# run_point NAME SERVER CLIENTS INTERVAL_SECONDS
+# run_point NAME SERVER CLIENTS INTERVAL_SECONDS [RAMP_RATE]
 run_point() {
-  local point=$1 server=$2 clients=$3 interval=$4 probes=0
-  RUN="$point-$server"
+  local point=$1 server=$2 clients=$3 interval=$4 ramp=${5:-$RAMP_RATE} probes=0
+  RUN="$(run_name "$point")-$server"
   local interval_ms
   interval_ms=$(awk -v s="$interval" 'BEGIN { printf "%d", s * 1000 + 0.5 }')
   [ "$clients" = 0 ] && probes=$PROBES
@@ -111,9 +112,9 @@ run_point() {
   fi
   local tw; tw=$(time_wait)
   echo "$RUN ${tw:-?}" >>"$WORK/time-wait.txt"
-  log "$RUN: $clients subscriber(s), interval ${interval}s, hold ${HOLD}s (TIME_WAIT sockets on the host: ${tw:-?})"
+  log "$RUN: $clients subscriber(s), interval ${interval}s, ramp ${ramp}/s, hold ${HOLD}s (TIME_WAIT sockets on the host: ${tw:-?})"
   start_server "$server" "$interval"
-  "$WORK/loadgen" --port "$PORT" --clients "$clients" --hold "$HOLD" --ramp-rate "$RAMP_RATE" \
+  "$WORK/loadgen" --port "$PORT" --clients "$clients" --hold "$HOLD" --ramp-rate "$ramp" \
     --ramp-timeout "$RAMP_TIMEOUT" --pid "$SERVER_PID" --interval-ms "$interval_ms" --probes "$probes" \
     >"$WORK/$RUN.out" 2>"$WORK/$RUN.err" &
   LOADGEN_PID=$!
@@ -125,6 +126,9 @@ run_point() {
   grep -q '^RESULT' "$WORK/$RUN.out" || { log "$RUN: no result"; cat "$WORK/$RUN.err" >&2; echo "RESULT error=1" >>"$WORK/$RUN.out"; }
   sed 's/^/    /' "$WORK/$RUN.out" >&2
 }
+
+# A point's name in file names: 10000/1000 -> 10000-ramp1000.
+run_name() { echo "${1/\//-ramp}"; }
 
 # get RUN KEY -> value or "n/a"
 get() {
@@ -148,6 +152,8 @@ for point in $POINTS; do
     idle) run_point idle floor 0 1; run_point idle procstreamd 0 1 ;;
     *@*) n=${point%@*}; hz=${point#*@}
          run_point "$point" procstreamd "$n" "$(awk -v h="$hz" 'BEGIN { print 1 / h }')" ;;
+    */*) n=${point%/*}; rate=${point#*/}
+         run_point "$point" floor "$n" 1 "$rate"; run_point "$point" procstreamd "$n" 1 "$rate" ;;
     *) run_point "$point" floor "$point" 1; run_point "$point" procstreamd "$point" 1 ;;
   esac
 done
@@ -170,10 +176,11 @@ report() {
     case $point in
       idle) label="idle (0 subs; connect = ${PROBES} one-client probes)" ;;
       *@*) label="${point%@*} @ ${point#*@} Hz" ;;
+      */*) label="${point%/*} @ 1 Hz, ramp ${point#*/}/s" ;;
       *) label="$point @ 1 Hz" ;;
     esac
     for server in floor procstreamd; do
-      run="$point-$server"
+      run="$(run_name "$point")-$server"
       if [ ! -r "$WORK/$run.out" ]; then
         echo "| $label | $server | n/a (cannot tick at this rate) | | | | | | | | | |"; continue
       fi
@@ -208,7 +215,17 @@ report() {
   r=$(ratio "$(get $d spread_p99)" "$(get $f spread_p99)")
   echo "| fan-out spread p99, ms | $(fmt "$(get $d spread_p99)") | $(fmt "$(get $f spread_p99)") | $r | ≤ 1.25× | $(verdict "$r" 1.25) |"
   r=$(ratio "$(get $d ev_p99)" "$(get $f hdr_p99)")
-  echo "| connect→first event p99 during the ramp, ms (floor: connect→headers p99) | $(fmt "$(get $d ev_p99)") | $(fmt "$(get $f hdr_p99)") | $r | ≤ 1.25× | $(verdict "$r" 1.25) |"
+  echo "| connect→first event p99 during the ramp at ${RAMP_RATE}/s, ms (floor: connect→headers p99) | $(fmt "$(get $d ev_p99)") | $(fmt "$(get $f hdr_p99)") | $r | ≤ 1.25× | $(verdict "$r" 1.25) |"
+  local point
+  for point in $POINTS; do
+    case $point in
+      10000/*)
+        local rd rf
+        rd="$(run_name "$point")-procstreamd"; rf="$(run_name "$point")-floor"
+        r=$(ratio "$(get "$rd" ev_p99)" "$(get "$rf" hdr_p99)")
+        echo "| connect→first event p99 during the ramp at ${point#*/}/s, ms (floor: connect→headers p99) | $(fmt "$(get "$rd" ev_p99)") | $(fmt "$(get "$rf" hdr_p99)") | $r | ≤ 1.25× | $(verdict "$r" 1.25) |" ;;
+    esac
+  done
   v=$(get $d srv_rss_max)
   echo "| daemon RSS max during the hold, MB | $(fmt "$v" 2) | $(fmt "$(get $f srv_rss_max)" 2) | | ≤ 40 MB | $(verdict "$v" 40) |"
   v=$(get $i srv_rss_max)
