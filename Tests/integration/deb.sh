@@ -6,7 +6,7 @@
 #   2. lintian on the .changes (both .debs): no errors and no warnings (--fail-on error,warning);
 #      the info/pedantic tags and the overrides are printed.
 #   3. dpkg-deb -x into $DEB_OUT/root and check: the exact file list and modes, the control
-#      fields (Depends from shlibs: libsystemd0, no Swift runtime), the conffile, the binary
+#      fields (Depends from shlibs: libsystemd0, no Swift runtime, no libstdc++6), the conffile, the binary
 #      (stripped, still runs, full RELRO, no libswift*), the debug symbols in -dbgsym, the units
 #      (identical to systemd/, exposure <= 2.0), the default file and the man page.
 #   4. debian/rules clean: removes what the build left in debian/, and .build-deb.
@@ -94,9 +94,9 @@ owners: $owners"; fi
 ctl=$T/DEBIAN/control
 dep=$(sed -n 's/^Depends: //p' "$ctl")
 if grep -qx "Package: procstreamd" "$ctl" && grep -qx "Version: $VERSION" "$ctl" && grep -qx "Architecture: $ARCH" "$ctl" \
-   && echo "$dep" | grep -q 'libsystemd0' && ! echo "$dep" | grep -qi swift; then
+   && echo "$dep" | grep -q 'libsystemd0' && ! echo "$dep" | grep -qiE 'swift|libstdc'; then
   pass "control: procstreamd $VERSION $ARCH, Depends: $dep"
-else fail "control: Depends '$dep' (want libsystemd0 from shlibs, no swift)"; fi
+else fail "control: Depends '$dep' (want libsystemd0 from shlibs, no swift, no libstdc++: it is linked in)"; fi
 [ "$(cat "$T/DEBIAN/conffiles" 2>/dev/null)" = /etc/default/procstreamd ] \
   && pass "conffiles: /etc/default/procstreamd" || fail "conffiles: $(cat "$T/DEBIAN/conffiles" 2>/dev/null)"
 if grep -q "deb-systemd-helper enable 'procstreamd.service'" "$T/DEBIAN/postinst" \
