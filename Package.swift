@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "LivePageTests", dependencies: ["LivePage"]),
         .testTarget(name: "ProcstreamTests", dependencies: ["Procstream", "Streaming", "HTTP", "Collectors", "Posix"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Procstream"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Procstream"], exclude: ["Golden"]),
     ]
 )
