@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// Directory listings and inode numbers, for walking trees such as /sys/fs/cgroup.
@@ -30,6 +31,85 @@ public enum Directory {
             result.append(Entry(name: name, isDirectory: isDirectory))
         }
         return result
+    }
+
+    /// What one stat of a directory tells a tree walk: its identity and how many subdirectories
+    /// it can have.
+    public struct Status: Equatable, Sendable {
+        public var inode: UInt64
+        /// The link count: 2 + its subdirectories on file systems that count them (kernfs, so every
+        /// cgroup tree; ext4, tmpfs); 1 on those that do not (btrfs, ext4 past 65,000).
+        public var links: UInt64
+        public var isDirectory: Bool
+
+        public init(inode: UInt64, links: UInt64, isDirectory: Bool) {
+            (self.inode, self.links, self.isDirectory) = (inode, links, isDirectory)
+        }
+
+        /// Surely no subdirectory: only a count of exactly 2 says so (1 means "not counted").
+        public var hasNoSubdirectories: Bool { isDirectory && links == 2 }
+    }
+
+    /// Opens a directory (close-on-exec) to stat, open and list below it.
+    public static func open(_ path: String) throws(SyscallError) -> FileDescriptor {
+        FileDescriptor(rawValue: try check("open(\(path))") { clinux_open_directory_at(AT_FDCWD, path) })
+    }
+
+    /// The status of `relative` below the directory `dir` (symlinks followed; "" is `dir` itself).
+    public static func status(at dir: FileDescriptor, _ relative: String) throws(SyscallError) -> Status {
+        var st = stat()
+        _ = try check("stat(\(relative))") { fstatat(dir.rawValue, relative.isEmpty ? "." : relative, &st, 0) }
+        return Status(inode: UInt64(st.st_ino), links: UInt64(st.st_nlink), isDirectory: (st.st_mode & S_IFMT) == S_IFDIR)
+    }
+
+    /// Lists the subdirectories of directories with getdents64 into one buffer kept between
+    /// calls: no `DIR` allocation per directory, and no String for entries that are files (a
+    /// cgroup directory holds some 40 files and few or no subdirectories).
+    public final class Lister {
+        private let buffer: UnsafeMutableRawPointer
+        private let capacity: Int
+
+        public init(capacity: Int = 32 * 1024) {
+            self.capacity = max(capacity, 4096)
+            buffer = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
+        }
+
+        deinit { buffer.deallocate() }
+
+        /// The names of the subdirectories of `relative` below `dir` ("" for `dir` itself; `.`
+        /// and `..` left out; symlinks to directories and entries of unknown type resolved with a
+        /// stat), at most `limit` of them, in the order the directory gives them.
+        public func subdirectories(at dir: FileDescriptor, _ relative: String, limit: Int = 100_000) throws(SyscallError) -> [String] {
+            let fd = try check("open(\(relative))") { clinux_open_directory_at(dir.rawValue, relative.isEmpty ? "." : relative) }
+            defer { _ = Glibc.close(fd) }
+            var names: [String] = []
+            while names.count < limit {
+                let n = try check("getdents64(\(relative))") { clinux_getdents64(fd, buffer, UInt(capacity)) }
+                if n == 0 { break }
+                var offset = 0
+                while offset < n, names.count < limit {
+                    // struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name.
+                    let record = buffer + offset
+                    let length = Int(record.loadUnaligned(fromByteOffset: 16, as: UInt16.self))
+                    guard length > 19 else { break }
+                    offset += length
+                    let type = record.load(fromByteOffset: 18, as: UInt8.self)
+                    guard type == UInt8(DT_DIR) || type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK) else { continue }
+                    let name = UnsafeRawBufferPointer(start: record + 19, count: length - 19)
+                    let count = name.firstIndex(of: 0) ?? name.count
+                    if count == 1 && name[0] == UInt8(ascii: ".") || count == 2 && name[0] == UInt8(ascii: ".") && name[1] == UInt8(ascii: ".") {
+                        continue
+                    }
+                    if type != UInt8(DT_DIR) {
+                        var st = stat()
+                        let isDirectory = fstatat(fd, record.assumingMemoryBound(to: CChar.self) + 19, &st, 0) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                        if !isDirectory { continue }
+                    }
+                    names.append(String(decoding: UnsafeRawBufferPointer(rebasing: name[0..<count]), as: UTF8.self))
+                }
+            }
+            return names
+        }
     }
 
     /// The inode number of `path` (a cgroup that is removed and made again gets a new one).

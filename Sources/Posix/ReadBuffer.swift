@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// A reusable, growable byte buffer for whole-file and datagram reads. It keeps its memory
@@ -59,6 +60,11 @@ public enum Files {
     /// Opens a file read-only (close-on-exec), to be read again and again with `read(_:…)`.
     public static func open(_ path: String) throws(SyscallError) -> FileDescriptor {
         FileDescriptor(rawValue: try check("open(\(path))") { clinuxOpen(path) })
+    }
+
+    /// Opens `relative` below the directory `dir` read-only (close-on-exec).
+    public static func open(at dir: FileDescriptor, _ relative: String) throws(SyscallError) -> FileDescriptor {
+        FileDescriptor(rawValue: try check("open(\(relative))") { clinux_open_readonly_at(dir.rawValue, relative) })
     }
 
     /// Reads an open file whole from offset 0 (pread: a kept descriptor of a /proc, /sys or

@@ -31,17 +31,65 @@ public final class CgroupReader {
 
     public let root: String
     public let layout: CgroupLayout
-    /// Kept descriptors, by path, with the unit they belong to; past `maxKept` files are opened
-    /// and closed each read.
-    private var kept: [String: (fd: FileDescriptor, unit: String)] = [:]
+
+    /// A unit as the last discovery found it: its cgroup directory's identity and the
+    /// descriptors of its files, kept open between ticks. A unit whose cgroup is made anew (a
+    /// restart) gets a new `UnitFiles`, so whatever a caller keeps beside it starts again too.
+    public final class UnitFiles {
+        public let unit: CgroupUnit
+        /// The inode of the unit's cgroup directory at discovery; nil if it was gone by then.
+        public let identity: UInt64?
+        /// Per `File` of the layout: a kept descriptor, `unopened` or `absent`.
+        fileprivate var fds: [CInt]
+
+        fileprivate init(unit: CgroupUnit, identity: UInt64?, files: Int) {
+            (self.unit, self.identity) = (unit, identity)
+            fds = Array(repeating: UnitFiles.unopened, count: files)
+        }
+
+        fileprivate static let unopened: CInt = -1
+        /// Found missing since the last discovery: not looked for again until then (a unit
+        /// without IO accounting would otherwise cost a failed open every tick).
+        fileprivate static let absent: CInt = -2
+    }
+
+    /// The units of the last discovery, in its order.
+    public private(set) var units: [UnitFiles] = []
+    private var byPath: [String: UnitFiles] = [:]
+    /// Descriptors kept open in all; past `maxKept` files are opened and closed each read.
+    private var keptCount = 0
     static let maxKept = 4096
     private let buffer = ReadBuffer(capacity: 16 * 1024)
     static let fileLimit = 1 << 20
-    /// The unit whose files are being read (owner of newly kept descriptors).
-    private var current = ""
-    /// Files found missing since the last discovery: not looked for again until then (a unit
-    /// without IO accounting would otherwise cost a failed open every tick).
-    private var absent = Set<String>()
+    private let lister = Directory.Lister()
+
+    /// The files read per unit, by layout: where each lives (the unit's directory in the tree, a
+    /// v1 controller's hierarchy, or a hybrid host's unified/) and its name.
+    fileprivate enum File: Int, CaseIterable {
+        // v2 (unified): all in the unit's directory.
+        case cpuStat, memoryCurrent, memoryStat, pidsCurrent, ioStat
+        // Either layout: PSI, in the unit's directory on v2, under unified/ on hybrid.
+        case cpuPressure, memoryPressure, ioPressure
+        // v1: each in its controller's hierarchy.
+        case cpuacctUsage, memoryUsage, blkioRecursive, blkio
+
+        var name: String {
+            switch self {
+            case .cpuStat: return "cpu.stat"
+            case .memoryCurrent: return "memory.current"
+            case .memoryStat: return "memory.stat"
+            case .pidsCurrent: return "pids.current"
+            case .ioStat: return "io.stat"
+            case .cpuPressure: return "cpu.pressure"
+            case .memoryPressure: return "memory.pressure"
+            case .ioPressure: return "io.pressure"
+            case .cpuacctUsage: return "cpuacct.usage"
+            case .memoryUsage: return "memory.usage_in_bytes"
+            case .blkioRecursive: return "blkio.throttle.io_service_bytes_recursive"
+            case .blkio: return "blkio.throttle.io_service_bytes"
+            }
+        }
+    }
 
     public init(root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -49,7 +97,7 @@ public final class CgroupReader {
         layout = CgroupLayout.detect(entriesAtRoot: names)
     }
 
-    deinit { for entry in kept.values { entry.fd.close() } }
+    deinit { drop(units) }
 
     public var layoutDescription: String {
         switch layout {
@@ -61,109 +109,184 @@ public final class CgroupReader {
     }
 
     /// Every unit in the tree, bounded (see `CgroupUnits.discover`); an unreadable root is an
-    /// error, a unit that vanishes mid-walk is skipped.
-    public func discover() -> Result<CgroupDiscovery, SourceError> {
+    /// error (and forgets the units), a unit that vanishes mid-walk is skipped. A unit found
+    /// again in the same cgroup keeps its `UnitFiles` and descriptors; the files of units gone
+    /// or made anew are closed.
+    ///
+    /// Each directory the walk enters is stat'ed first: that gives a unit its identity, and a
+    /// directory whose link count says it has no subdirectory (most units: leaves of the tree)
+    /// is not listed at all. Only slices and units with children are read with getdents64.
+    public func discover() -> Result<(units: [UnitFiles], truncated: Bool), SourceError> {
         guard let tree = layout.unitTree else {
             return .failure(SourceError(source: "cgroup", message: "\(root): no cgroup hierarchy with units (\(layoutDescription))"))
         }
-        let base = tree.isEmpty ? root : root + "/" + tree
+        let base: FileDescriptor
         do {
-            _ = try Directory.entries(base, limit: 1)
+            base = try Directory.open(tree.isEmpty ? root : root + "/" + tree)
         } catch {
+            forgetAll()
             return .failure(SourceError(source: "cgroup", message: error.description))
         }
-        absent.removeAll(keepingCapacity: true)
+        defer { base.close() }
+        var identities: [String: UInt64] = [:]
+        identities.reserveCapacity(units.count + 16)
+        let lister = self.lister
         let found = CgroupUnits.discover { (path: String) -> [String] in
-            let dir = path.isEmpty ? base : base + "/" + path
-            return ((try? Directory.entries(dir)) ?? []).filter(\.isDirectory).map(\.name)
+            guard let status = try? Directory.status(at: base, path) else { return [] }
+            identities[path] = status.inode
+            if status.hasNoSubdirectories { return [] }
+            return (try? lister.subdirectories(at: base, path)) ?? []
         }
-        return .success(found)
+        var next: [UnitFiles] = []
+        next.reserveCapacity(found.units.count)
+        var nextByPath: [String: UnitFiles] = [:]
+        nextByPath.reserveCapacity(found.units.count)
+        for unit in found.units {
+            let identity = identities[unit.path]
+            let files: UnitFiles
+            if let old = byPath.removeValue(forKey: unit.path), old.identity == identity, identity != nil {
+                files = old
+                // Missing files are looked for again once per discovery (a controller enabled since).
+                for i in files.fds.indices where files.fds[i] == UnitFiles.absent { files.fds[i] = UnitFiles.unopened }
+            } else {
+                files = UnitFiles(unit: unit, identity: identity, files: File.allCases.count)
+            }
+            next.append(files)
+            nextByPath[unit.path] = files
+        }
+        drop(Array(byPath.values))   // gone, or a new cgroup under the same name
+        units = next
+        byPath = nextByPath
+        return .success((next, found.truncated))
     }
 
-    /// The identity of a unit's cgroup directory: a unit restarted in a new cgroup gets another.
-    public func identity(of unit: CgroupUnit) -> UInt64? {
-        guard let tree = layout.unitTree else { return nil }
-        return try? Directory.inode(tree.isEmpty ? "\(root)/\(unit.path)" : "\(root)/\(tree)/\(unit.path)")
+    /// Closes the descriptors of every unit (the tree became unreadable).
+    private func forgetAll() {
+        drop(units)
+        units = []
+        byPath = [:]
+    }
+
+    private func drop(_ gone: [UnitFiles]) {
+        for files in gone {
+            for i in files.fds.indices where files.fds[i] >= 0 {
+                _ = Glibc.close(files.fds[i])
+                files.fds[i] = UnitFiles.unopened
+                keptCount -= 1
+            }
+        }
+    }
+
+    /// Whether the unit's cgroup directory is still there (one stat).
+    public func exists(_ files: UnitFiles) -> Bool {
+        identity(of: files.unit) != nil
     }
 
     /// Reads one unit's counters from the layout's files.
-    public func counters(_ unit: CgroupUnit) -> Counters {
-        current = unit.path
+    public func counters(_ files: UnitFiles) -> Counters {
         var c = Counters()
         switch layout {
         case .unified:
-            let dir = unit.path
-            c.cpuMicros = value("\(dir)/cpu.stat") { (b, f) throws(ParseError) in try Parse.cgroupCPUUsage(b, file: f) }
-            c.memoryBytes = value("\(dir)/memory.current") { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
-            c.anonBytes = value("\(dir)/memory.stat") { (b, f) throws(ParseError) in try Parse.cgroupMemoryAnon(b, file: f) }
-            c.tasks = value("\(dir)/pids.current") { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
-            c.io = value("\(dir)/io.stat") { (b, f) throws(ParseError) in try Parse.cgroupIOStat(b, file: f) }
-            (c.pressure, c.pressureTotalMicros) = pressure(dir)
+            c.cpuMicros = value(files, .cpuStat) { (b, f) throws(ParseError) in try Parse.cgroupCPUUsage(b, file: f) }
+            c.memoryBytes = value(files, .memoryCurrent) { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
+            c.anonBytes = value(files, .memoryStat) { (b, f) throws(ParseError) in try Parse.cgroupMemoryAnon(b, file: f) }
+            c.tasks = value(files, .pidsCurrent) { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
+            c.io = value(files, .ioStat) { (b, f) throws(ParseError) in try Parse.cgroupIOStat(b, file: f) }
+            (c.pressure, c.pressureTotalMicros) = pressure(files)
         case .hybrid(let v1), .legacy(let v1):
-            let p = unit.path
-            if let h = v1.cpuacct { c.cpuMicros = value("\(h)/\(p)/cpuacct.usage") { (b, f) throws(ParseError) in try Parse.cpuacctUsageMicroseconds(b, file: f) } }
-            if let h = v1.memory {
-                c.memoryBytes = value("\(h)/\(p)/memory.usage_in_bytes") { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
+            if v1.cpuacct != nil { c.cpuMicros = value(files, .cpuacctUsage) { (b, f) throws(ParseError) in try Parse.cpuacctUsageMicroseconds(b, file: f) } }
+            if v1.memory != nil {
+                c.memoryBytes = value(files, .memoryUsage) { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) }
                 // total_rss: hierarchical like v2's anon (a unit's own rss misses its children).
-                c.anonBytes = value("\(h)/\(p)/memory.stat") { (b, f) throws(ParseError) in try Parse.cgroupV1MemoryStat(b, file: f) }
+                c.anonBytes = value(files, .memoryStat) { (b, f) throws(ParseError) in try Parse.cgroupV1MemoryStat(b, file: f) }
                     .map { $0.totalRSSBytes ?? $0.rssBytes }
             }
-            if let h = v1.pids { c.tasks = value("\(h)/\(p)/pids.current") { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) } }
-            if let h = v1.blkio {
-                c.io = value("\(h)/\(p)/blkio.throttle.io_service_bytes_recursive") { (b, f) throws(ParseError) in try Parse.blkioServiceBytes(b, file: f) }
-                    ?? value("\(h)/\(p)/blkio.throttle.io_service_bytes") { (b, f) throws(ParseError) in try Parse.blkioServiceBytes(b, file: f) }
+            if v1.pids != nil { c.tasks = value(files, .pidsCurrent) { (b, f) throws(ParseError) in try Parse.cgroupValue(b, file: f) } }
+            if v1.blkio != nil {
+                c.io = value(files, .blkioRecursive) { (b, f) throws(ParseError) in try Parse.blkioServiceBytes(b, file: f) }
+                    ?? value(files, .blkio) { (b, f) throws(ParseError) in try Parse.blkioServiceBytes(b, file: f) }
             }
-            if let u = v1.unified { (c.pressure, c.pressureTotalMicros) = pressure("\(u)/\(p)") }
+            if v1.unified != nil { (c.pressure, c.pressureTotalMicros) = pressure(files) }
         case .unknown:
             break
         }
         return c
     }
 
-    private func pressure(_ dir: String) -> ((cpu: Double, memory: Double, io: Double)?, (cpu: UInt64, memory: UInt64, io: UInt64)?) {
-        func some(_ name: String) -> CgroupPressure? {
-            value("\(dir)/\(name)") { (b, f) throws(ParseError) in try Parse.cgroupPressureSome(b, file: f) }
+    private func pressure(_ files: UnitFiles) -> ((cpu: Double, memory: Double, io: Double)?, (cpu: UInt64, memory: UInt64, io: UInt64)?) {
+        func some(_ file: File) -> CgroupPressure? {
+            value(files, file) { (b, f) throws(ParseError) in try Parse.cgroupPressureSome(b, file: f) }
         }
-        guard let cpu = some("cpu.pressure"), let memory = some("memory.pressure"), let io = some("io.pressure") else { return (nil, nil) }
+        guard let cpu = some(.cpuPressure), let memory = some(.memoryPressure), let io = some(.ioPressure) else { return (nil, nil) }
         return ((cpu.avg10, memory.avg10, io.avg10), (cpu.totalMicroseconds, memory.totalMicroseconds, io.totalMicroseconds))
     }
 
+    /// Where `file` of `unit` lives, relative to the root.
+    private func path(_ file: File, of unit: CgroupUnit) -> String? {
+        switch layout {
+        case .unified:
+            return "\(unit.path)/\(file.name)"
+        case .hybrid(let v1), .legacy(let v1):
+            let hierarchy: String?
+            switch file {
+            case .cpuacctUsage: hierarchy = v1.cpuacct
+            case .memoryUsage, .memoryStat: hierarchy = v1.memory
+            case .pidsCurrent: hierarchy = v1.pids
+            case .blkioRecursive, .blkio: hierarchy = v1.blkio
+            case .cpuPressure, .memoryPressure, .ioPressure: hierarchy = v1.unified
+            case .cpuStat, .memoryCurrent, .ioStat: hierarchy = nil
+            }
+            return hierarchy.map { "\($0)/\(unit.path)/\(file.name)" }
+        case .unknown:
+            return nil
+        }
+    }
+
     /// A file's parsed value; nil when it is absent or unreadable (a unit without that
-    /// controller, or whose cgroup went away: absent, never an error per tick).
-    private func value<T>(_ relative: String, _ parse: (UnsafeRawBufferPointer, String) throws(ParseError) -> T) -> T? {
+    /// controller, or whose cgroup went away: absent, never an error per tick). Errors would
+    /// name the file by its name alone (they are not reported per tick).
+    private func value<T>(_ files: UnitFiles, _ file: File, _ parse: (UnsafeRawBufferPointer, String) throws(ParseError) -> T) -> T? {
+        let slot = file.rawValue
         for attempt in 0..<2 {
-            guard let fd = descriptor(relative) else { return nil }
+            var fd = files.fds[slot]
+            if fd == UnitFiles.absent { return nil }
+            let kept = fd >= 0
+            if !kept {
+                guard let relative = path(file, of: files.unit), let opened = try? Files.open(root + "/" + relative) else {
+                    files.fds[slot] = UnitFiles.absent
+                    return nil
+                }
+                fd = opened.rawValue
+                if keptCount < Self.maxKept {
+                    files.fds[slot] = fd
+                    keptCount += 1
+                }
+            }
+            let descriptor = FileDescriptor(rawValue: fd)
             do {
-                try Files.read(fd, path: relative, into: buffer, limit: Self.fileLimit)
+                try Files.read(descriptor, path: file.name, into: buffer, limit: Self.fileLimit)
             } catch {
-                close(relative)
+                close(files, slot, fd)
                 if attempt == 0 && (error.code == ENODEV || error.code == ENOENT || error.code == ESTALE) { continue }   // removed: once more
                 return nil
             }
-            if kept[relative] == nil { fd.close() }
-            return try? parse(buffer.bytes, relative)
+            if files.fds[slot] != fd { descriptor.close() }
+            return try? parse(buffer.bytes, file.name)
         }
         return nil
     }
 
-    private func descriptor(_ relative: String) -> FileDescriptor? {
-        if let entry = kept[relative] { return entry.fd }
-        if absent.contains(relative) { return nil }
-        guard let fd = try? Files.open(root + "/" + relative) else {
-            absent.insert(relative)
-            return nil
+    private func close(_ files: UnitFiles, _ slot: Int, _ fd: CInt) {
+        _ = Glibc.close(fd)
+        if files.fds[slot] == fd {
+            files.fds[slot] = UnitFiles.unopened
+            keptCount -= 1
         }
-        if kept.count < Self.maxKept { kept[relative] = (fd, current) }
-        return fd
     }
 
-    private func close(_ relative: String) {
-        kept.removeValue(forKey: relative)?.fd.close()
-    }
-
-    /// Closes the descriptors of units that are gone.
-    public func forget(keeping units: [CgroupUnit]) {
-        let live = Set(units.map(\.path))
-        for (path, entry) in kept where !live.contains(entry.unit) { close(path) }
+    /// The identity of a unit's cgroup directory: a unit restarted in a new cgroup gets another.
+    public func identity(of unit: CgroupUnit) -> UInt64? {
+        guard let tree = layout.unitTree else { return nil }
+        return try? Directory.inode(tree.isEmpty ? "\(root)/\(unit.path)" : "\(root)/\(tree)/\(unit.path)")
     }
 }

@@ -64,6 +64,52 @@ import Testing
         #expect(next.cpu == 2 / cpus)
     }
 
+    /// Discovery lists only directories whose link count says they may hold subdirectories; a
+    /// leaf unit that gains one (a delegated manager's own unit) is listed on the next tick, one
+    /// that loses it is a leaf again, and a unit new in a slice shows on the next tick.
+    @Test func unitsAppearUnderALeafThatGainsChildrenAndInASlice() throws {
+        let tree = try ProcTree(copying: "cgroup-v2")
+        let units = UnitsCollector(cgroupRoot: tree.path)
+        #expect(try units.collect(nowNanos: Self.second).get().count == 16)
+        let inner = "\(tree.path)/system.slice/cron.service/inner.scope"
+        try FileManager.default.createDirectory(atPath: inner, withIntermediateDirectories: false)
+        try tree.write("system.slice/cron.service/inner.scope/cpu.stat", "usage_usec 5\n")
+        let added = "\(tree.path)/system.slice/added.service"
+        try FileManager.default.createDirectory(atPath: added, withIntermediateDirectories: false)
+        try tree.write("system.slice/added.service/cpu.stat", "usage_usec 7\n")
+        let second = try units.collect(nowNanos: 2 * Self.second).get()
+        #expect(second.count == 18)
+        let scope = try #require(sample(second, "inner.scope"))
+        #expect(scope.manager == "cron.service" && scope.slice == "-.slice" && scope.counters.cpuMicros == 5)
+        #expect(sample(second, "added.service")?.counters.cpuMicros == 7)
+        try FileManager.default.removeItem(atPath: inner)
+        try FileManager.default.removeItem(atPath: added)
+        let third = try units.collect(nowNanos: 3 * Self.second).get()
+        #expect(third.count == 16 && sample(third, "inner.scope") == nil && sample(third, "added.service") == nil)
+    }
+
+    /// `systemctl restart` within a tick: the unit is there at both discoveries, in a new
+    /// cgroup (another inode) whose counter is already past the old one. The figure is null for
+    /// that tick, not the difference of two unrelated counters, and the new files are read.
+    @Test func aUnitRestartedBetweenTwoTicksHasNoFigure() throws {
+        let tree = try ProcTree(copying: "cgroup-v2")
+        let units = UnitsCollector(cgroupRoot: tree.path)
+        try tree.overwrite("system.slice/nginx.service/cpu.stat", "usage_usec 1000\n")
+        _ = try units.collect(nowNanos: Self.second).get()
+        let dir = "\(tree.path)/system.slice/nginx.service"
+        // The old cgroup stays (renamed) while the new one is made: a different inode for sure.
+        try FileManager.default.moveItem(atPath: dir, toPath: "\(tree.path)/old-nginx")
+        try FileManager.default.copyItem(atPath: "\(tree.path)/old-nginx", toPath: dir)
+        try tree.overwrite("system.slice/nginx.service/cpu.stat", "usage_usec 900000\n")
+        try tree.overwrite("old-nginx/cpu.stat", "usage_usec 1001\n")
+        let restarted = try #require(sample(try units.collect(nowNanos: 2 * Self.second).get(), "nginx.service"))
+        #expect(restarted.cpu == nil && restarted.ioRead == nil)
+        #expect(restarted.counters.cpuMicros == 900_000)   // the new cgroup's file, not the old one's
+        try tree.overwrite("system.slice/nginx.service/cpu.stat", "usage_usec 920000\n")
+        let next = try #require(sample(try units.collect(nowNanos: 3 * Self.second).get(), "nginx.service"))
+        #expect(next.cpu == 2 / cpus)
+    }
+
     @Test func hybridV1TreeFromTheControllerHierarchies() throws {
         let units = UnitsCollector(cgroupRoot: fixture("cgroup-hybrid"))
         guard case .hybrid = units.reader.layout else { Issue.record("layout \(units.reader.layout)"); return }
