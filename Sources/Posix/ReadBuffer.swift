@@ -67,6 +67,28 @@ public enum Files {
         FileDescriptor(rawValue: try check("open(\(relative))") { clinux_open_readonly_at(dir.rawValue, relative) })
     }
 
+    /// Reads an open file whole from offset 0, like `read(_:path:into:limit:)`, but takes a read
+    /// that leaves room in the buffer for the end of the file: one pread instead of two. Only for
+    /// files that return all they have in one read when it fits: regular files, and kernfs
+    /// files whose content is one record (every cgroup file a unit's figures come from: the
+    /// kernel renders it whole, growing its own buffer until it fits, before copying). Not for
+    /// /proc files printed record by record (`net/tcp` returns a page per read).
+    public static func readWhole(_ fd: FileDescriptor, path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
+        buffer.reset()
+        let (start, room) = buffer.spare
+        if room <= limit {
+            let n: Int
+            do { n = try check("read(\(path))") { Glibc.pread(fd.rawValue, start, room, 0) } } catch {
+                throw SyscallError("read(\(path))", error.code)
+            }
+            if n < room {
+                buffer.advance(n)
+                return
+            }
+        }
+        try read(fd, path: path, into: buffer, limit: limit)   // filled the buffer: read on to the end
+    }
+
     /// Reads an open file whole from offset 0 (pread: a kept descriptor of a /proc, /sys or
     /// cgroup file renders its content anew each time), refusing more than `limit` bytes.
     public static func read(_ fd: FileDescriptor, path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {

@@ -264,7 +264,7 @@ public final class CgroupReader {
             }
             let descriptor = FileDescriptor(rawValue: fd)
             do {
-                try Files.read(descriptor, path: file.name, into: buffer, limit: Self.fileLimit)
+                try Files.readWhole(descriptor, path: file.name, into: buffer, limit: Self.fileLimit)
             } catch {
                 close(files, slot, fd)
                 if attempt == 0 && (error.code == ENODEV || error.code == ENOENT || error.code == ESTALE) { continue }   // removed: once more

@@ -212,8 +212,21 @@ extension Parse {
     /// A cgroup PSI file's `some avg10=A avg60=B avg300=C total=N` line (the `full` line that
     /// follows, when there is one, is ignored). `avg10` and `total` are required.
     public static func cgroupPressureSome(_ bytes: UnsafeRawBufferPointer, file: String = "cpu.pressure") throws(ParseError) -> CgroupPressure {
-        // The same format as /proc/pressure: one parser for both.
-        let p = try Parse.pressure(bytes, file: file)
-        return CgroupPressure(avg10: p.some.avg10, totalMicroseconds: p.some.totalMicros)
+        // The same format as /proc/pressure: one line parser for both. The kernel prints `some`
+        // first; then only that line is parsed (the `full` line is not needed) and the rest is
+        // only checked for a second `some`. Anything else takes the whole-file parser.
+        var s = Scanner(bytes)
+        guard s.lineStarts(with: "some ") else {
+            let p = try Parse.pressure(bytes, file: file)
+            return CgroupPressure(avg10: p.some.avg10, totalMicroseconds: p.some.totalMicros)
+        }
+        s.skip(5)
+        let some = try pressureStall(&s, file: file)
+        s.nextLine()
+        while !s.atEnd {
+            if let kind = s.token(), s.text(kind, is: "some") { throw ParseError(file, s, "a second \"some\" line") }
+            s.nextLine()
+        }
+        return CgroupPressure(avg10: some.avg10, totalMicroseconds: some.totalMicros)
     }
 }

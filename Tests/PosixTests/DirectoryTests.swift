@@ -54,4 +54,31 @@ import Testing
         let file = try Files.open(at: dir, "file-with-a-long-name-2")
         file.close()
     }
+
+    /// One pread when the file ends inside the buffer; read on when it filled it.
+    @Test func readWholeTakesAShortReadAsTheEnd() throws {
+        let path = "/tmp/procstream-whole-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(path) }
+        func write(_ count: Int) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 % 251) }
+            _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            Glibc.close(fd)
+        }
+        let buffer = ReadBuffer(capacity: 64)
+        for count in [0, 10, 63, 64, 65, 100_000] {
+            write(count)
+            let fd = try Files.open(path)
+            defer { fd.close() }
+            try Files.readWhole(fd, path: path, into: buffer, limit: 1 << 20)
+            #expect(buffer.count == count, "\(count)")
+            #expect(buffer.bytes.elementsEqual((0..<count).map { UInt8(truncatingIfNeeded: $0 % 251) }), "\(count)")
+            try Files.readWhole(fd, path: path, into: buffer, limit: 1 << 20)   // again, from offset 0
+            #expect(buffer.count == count, "\(count) again")
+            buffer.shrink(to: 64)
+        }
+        let fd = try Files.open(path)
+        defer { fd.close() }
+        #expect(throws: SyscallError.self) { try Files.readWhole(fd, path: path, into: buffer, limit: 99_999) }
+    }
 }

@@ -175,6 +175,19 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
         #expect(parseError(text) { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
     }
 
+    /// The `some` line first (as the kernel prints it) is parsed alone: the `full` line is not
+    /// read, but a second `some` line and a cut-off first line are still errors.
+    @Test func someFirstThenTheRestUnparsed() throws {
+        let p = try parse("some avg10=1.50 avg60=0.00 avg300=0.00 total=9\nfull whatever\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
+        #expect(p == CgroupPressure(avg10: 1.5, totalMicroseconds: 9))
+        let twice = parseError("some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=2\n") { (b) throws(ParseError) in
+            try Parse.cgroupPressureSome(b, file: "cpu.pressure")
+        }
+        #expect(twice?.line == 3 && twice?.message.contains("second") == true)
+        #expect(parseError("some avg10=0.00 avg60=0.00 avg300=0.00 total=1") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
+        #expect(parseError("some avg10=0.00 avg300=0.00 total=1\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
+    }
+
     @Test func errorsNameFileAndLine() {
         let bad = parseError("\nsome avg10=0.4O avg60=0.00 avg300=0.00 total=1\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b, file: "memory.pressure") }
         #expect(bad?.file == "memory.pressure" && bad?.line == 2)
