@@ -55,6 +55,11 @@ public enum Directory {
         FileDescriptor(rawValue: try check("open(\(path))") { clinux_open_directory_at(AT_FDCWD, path) })
     }
 
+    /// Opens the directory `relative` below the directory `dir` ("" is `dir` itself, opened anew).
+    public static func open(at dir: FileDescriptor, _ relative: String) throws(SyscallError) -> FileDescriptor {
+        FileDescriptor(rawValue: try check("open(\(relative))") { clinux_open_directory_at(dir.rawValue, relative.isEmpty ? "." : relative) })
+    }
+
     /// The status of `relative` below the directory `dir` (symlinks followed; "" is `dir` itself).
     public static func status(at dir: FileDescriptor, _ relative: String) throws(SyscallError) -> Status {
         var st = stat()

@@ -41,6 +41,7 @@ public final class CgroupReader {
         public let identity: UInt64?
         /// Per `File` of the layout: a kept descriptor, `unopened` or `absent`.
         fileprivate var fds: [CInt]
+        fileprivate var generation: UInt64 = 0
 
         fileprivate init(unit: CgroupUnit, identity: UInt64?, files: Int) {
             (self.unit, self.identity) = (unit, identity)
@@ -55,13 +56,17 @@ public final class CgroupReader {
 
     /// The units of the last discovery, in its order.
     public private(set) var units: [UnitFiles] = []
-    private var byPath: [String: UnitFiles] = [:]
+    /// Counts discoveries: a unit's `UnitFiles` that the last one did not find again is closed.
+    private var generation: UInt64 = 0
     /// Descriptors kept open in all; past `maxKept` files are opened and closed each read.
     private var keptCount = 0
     static let maxKept = 4096
     private let buffer = ReadBuffer(capacity: 16 * 1024)
     static let fileLimit = 1 << 20
     private let lister = Directory.Lister()
+    /// The root, opened anew at each discovery: files are opened relative to it (a shorter path
+    /// walk for a file first read, or looked for again after it was missing).
+    private var rootDirectory: FileDescriptor?
 
     /// The files read per unit, by layout: where each lives (the unit's directory in the tree, a
     /// v1 controller's hierarchy, or a hybrid host's unified/) and its name.
@@ -97,7 +102,10 @@ public final class CgroupReader {
         layout = CgroupLayout.detect(entriesAtRoot: names)
     }
 
-    deinit { drop(units) }
+    deinit {
+        drop(units)
+        rootDirectory?.close()
+    }
 
     public var layoutDescription: String {
         switch layout {
@@ -120,43 +128,73 @@ public final class CgroupReader {
         guard let tree = layout.unitTree else {
             return .failure(SourceError(source: "cgroup", message: "\(root): no cgroup hierarchy with units (\(layoutDescription))"))
         }
-        let base: FileDescriptor
+        rootDirectory?.close()
+        rootDirectory = nil
+        let top: FileDescriptor, base: FileDescriptor
         do {
-            base = try Directory.open(tree.isEmpty ? root : root + "/" + tree)
+            top = try Directory.open(root)
+            rootDirectory = top
+            base = tree.isEmpty ? top : try Directory.open(at: top, tree)
         } catch {
             forgetAll()
             return .failure(SourceError(source: "cgroup", message: error.description))
         }
-        defer { base.close() }
-        var identities: [String: UInt64] = [:]
-        identities.reserveCapacity(units.count + 16)
+        defer { if !tree.isEmpty { base.close() } }
+        // What each directory's stat said, in the walk's order (a unit's own comes right after
+        // the slices above it): matched to the units in order, without hashing a path.
+        var stats: [(path: String, inode: UInt64)] = []
+        stats.reserveCapacity(units.count + 16)
         let lister = self.lister
         let found = CgroupUnits.discover { (path: String) -> [String] in
             guard let status = try? Directory.status(at: base, path) else { return [] }
-            identities[path] = status.inode
+            stats.append((path, status.inode))
             if status.hasNoSubdirectories { return [] }
             return (try? lister.subdirectories(at: base, path)) ?? []
         }
+        generation &+= 1
         var next: [UnitFiles] = []
         next.reserveCapacity(found.units.count)
-        var nextByPath: [String: UnitFiles] = [:]
-        nextByPath.reserveCapacity(found.units.count)
+        var statCursor = 0, oldCursor = 0
+        var oldIndex: [String: Int]?   // built only when the list changed
         for unit in found.units {
-            let identity = identities[unit.path]
+            // Its stat: a few records on; a unit the walk did not enter (a bound) is stat'ed here.
+            var identity: UInt64?
+            var j = statCursor
+            while j < stats.count, j < statCursor + 64 {
+                if stats[j].path == unit.path { identity = stats[j].inode; statCursor = j + 1; break }
+                j += 1
+            }
+            if identity == nil { identity = try? Directory.status(at: base, unit.path).inode }
+            // The same unit in the last discovery: usually at the same place in the list.
+            var old: UnitFiles?
+            if oldCursor < units.count, units[oldCursor].unit.path == unit.path {
+                old = units[oldCursor]
+                oldCursor += 1
+            } else {
+                if oldIndex == nil {
+                    var index: [String: Int] = [:]
+                    index.reserveCapacity(units.count)
+                    for (i, files) in units.enumerated() { index[files.unit.path] = i }
+                    oldIndex = index
+                }
+                if let i = oldIndex?[unit.path] {
+                    old = units[i]
+                    oldCursor = i + 1
+                }
+            }
             let files: UnitFiles
-            if let old = byPath.removeValue(forKey: unit.path), old.identity == identity, identity != nil {
+            if let old, old.identity == identity, identity != nil {
                 files = old
                 // Missing files are looked for again once per discovery (a controller enabled since).
                 for i in files.fds.indices where files.fds[i] == UnitFiles.absent { files.fds[i] = UnitFiles.unopened }
             } else {
                 files = UnitFiles(unit: unit, identity: identity, files: File.allCases.count)
             }
+            files.generation = generation
             next.append(files)
-            nextByPath[unit.path] = files
         }
-        drop(Array(byPath.values))   // gone, or a new cgroup under the same name
+        drop(units.filter { $0.generation != generation })   // gone, or a new cgroup under the same name
         units = next
-        byPath = nextByPath
         return .success((next, found.truncated))
     }
 
@@ -164,7 +202,6 @@ public final class CgroupReader {
     private func forgetAll() {
         drop(units)
         units = []
-        byPath = [:]
     }
 
     private func drop(_ gone: [UnitFiles]) {
@@ -252,7 +289,7 @@ public final class CgroupReader {
             if fd == UnitFiles.absent { return nil }
             let kept = fd >= 0
             if !kept {
-                guard let relative = path(file, of: files.unit), let opened = try? Files.open(root + "/" + relative) else {
+                guard let relative = path(file, of: files.unit), let opened = open(relative) else {
                     files.fds[slot] = UnitFiles.absent
                     return nil
                 }
@@ -274,6 +311,11 @@ public final class CgroupReader {
             return try? parse(buffer.bytes, file.name)
         }
         return nil
+    }
+
+    private func open(_ relative: String) -> FileDescriptor? {
+        if let rootDirectory { return try? Files.open(at: rootDirectory, relative) }
+        return try? Files.open(root + "/" + relative)
     }
 
     private func close(_ files: UnitFiles, _ slot: Int, _ fd: CInt) {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import ProcFS
+import ProcParsers
 import Testing
 @testable import Collectors
 
@@ -108,6 +109,23 @@ import Testing
         try tree.overwrite("system.slice/nginx.service/cpu.stat", "usage_usec 920000\n")
         let next = try #require(sample(try units.collect(nowNanos: 3 * Self.second).get(), "nginx.service"))
         #expect(next.cpu == 2 / cpus)
+    }
+
+    /// A unit at the depth bound is listed but its directory is not entered by the walk: it
+    /// still gets its identity, so its rates work like any other's.
+    @Test func aUnitAtTheDepthBoundHasRates() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("procstream-deep-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let slices = Array(repeating: "a.slice", count: CgroupUnits.maxDepth - 1).joined(separator: "/")
+        try FileManager.default.createDirectory(atPath: "\(root)/\(slices)/x.service", withIntermediateDirectories: true)
+        try "cpu io memory pids\n".write(toFile: "\(root)/cgroup.controllers", atomically: true, encoding: .utf8)
+        try "usage_usec 1000\n".write(toFile: "\(root)/\(slices)/x.service/cpu.stat", atomically: false, encoding: .utf8)
+        let units = UnitsCollector(cgroupRoot: root)
+        let first = try units.collect(nowNanos: Self.second).get()
+        #expect(first.map(\.name) == ["x.service"] && units.truncated)   // the bound was reached
+        try "usage_usec 11000\n".write(toFile: "\(root)/\(slices)/x.service/cpu.stat", atomically: false, encoding: .utf8)
+        let second = try units.collect(nowNanos: 2 * Self.second).get()
+        #expect(second.first?.cpu == 1 / cpus)
     }
 
     @Test func hybridV1TreeFromTheControllerHierarchies() throws {
