@@ -111,6 +111,21 @@ import Testing
         #expect(next.cpu == 2 / cpus)
     }
 
+    /// A unit gone from the middle of the list, and one new there: every other unit keeps its
+    /// previous reading (its rates go on), the new one starts without.
+    @Test func otherUnitsKeepTheirRatesWhenTheListChanges() throws {
+        let tree = try ProcTree(copying: "cgroup-v2")
+        let units = UnitsCollector(cgroupRoot: tree.path)
+        _ = try units.collect(nowNanos: Self.second).get()
+        try FileManager.default.moveItem(atPath: "\(tree.path)/system.slice/cron.service", toPath: "\(tree.path)/system.slice/cron.mount")
+        try FileManager.default.createDirectory(atPath: "\(tree.path)/system.slice/added.service", withIntermediateDirectories: false)
+        try tree.write("system.slice/added.service/cpu.stat", "usage_usec 7\n")
+        let second = try units.collect(nowNanos: 2 * Self.second).get()
+        #expect(second.count == 16 && sample(second, "cron.service") == nil)
+        #expect(second.filter { $0.cpu == nil }.map(\.name) == ["added.service"])
+        #expect(sample(try units.collect(nowNanos: 3 * Self.second).get(), "added.service")?.cpu == 0)
+    }
+
     /// A unit at the depth bound is listed but its directory is not entered by the walk: it
     /// still gets its identity, so its rates work like any other's.
     @Test func aUnitAtTheDepthBoundHasRates() throws {
