@@ -79,6 +79,31 @@ extension Scanner {
     }
 }
 
+extension Scanner {
+    /// Skips `word` if the bytes at the cursor are exactly it.
+    mutating func skipLiteral(_ word: StaticString) -> Bool {
+        guard lineStarts(with: word) else { return false }
+        skip(word.utf8CodeUnitCount)
+        return true
+    }
+
+    var atDigit: Bool { offset < bytes.count && bytes[offset] >= UInt8(ascii: "0") && bytes[offset] <= UInt8(ascii: "9") }
+
+    /// A PSI `some` line exactly as the kernel prints it (`some avg10=%lu.%02lu avg60=… avg300=…
+    /// total=%llu` and its newline), the cursor left at the newline; nil, with the cursor where
+    /// it was, for anything else (the general parser then decides). The values are what the
+    /// general parser reads from the same line.
+    mutating func kernelSomeLine() -> PressureStall? {
+        var t = self
+        guard t.skipLiteral("some avg10="), t.atDigit, let avg10 = t.exactDecimal(),
+              t.skipLiteral(" avg60="), t.atDigit, let avg60 = t.exactDecimal(),
+              t.skipLiteral(" avg300="), t.atDigit, let avg300 = t.exactDecimal(),
+              t.skipLiteral(" total="), t.atDigit, let total = t.unsigned(), t.atNewline else { return nil }
+        self = t
+        return PressureStall(avg10: avg10, avg60: avg60, avg300: avg300, totalMicros: total)
+    }
+}
+
 extension Parse {
     /// One unsigned integer and an optional newline: v2 `memory.current`, `pids.current`; v1
     /// `memory.usage_in_bytes`, `pids.current`, `cpuacct.usage` (nanoseconds).
@@ -220,8 +245,13 @@ extension Parse {
             let p = try Parse.pressure(bytes, file: file)
             return CgroupPressure(avg10: p.some.avg10, totalMicroseconds: p.some.totalMicros)
         }
-        s.skip(5)
-        let some = try pressureStall(&s, file: file)
+        let some: PressureStall
+        if let exact = s.kernelSomeLine() {
+            some = exact
+        } else {
+            s.skip(5)
+            some = try pressureStall(&s, file: file)
+        }
         s.nextLine()
         while !s.atEnd {
             if let kind = s.token(), s.text(kind, is: "some") { throw ParseError(file, s, "a second \"some\" line") }

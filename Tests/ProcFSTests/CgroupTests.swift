@@ -175,6 +175,25 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
         #expect(parseError(text) { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
     }
 
+    /// Lines exactly as the kernel prints them take a shortcut; every line reads the same as
+    /// through /proc/pressure's parser.
+    @Test(arguments: [("some avg10=12.04 avg60=9.87 avg300=6.11 total=712334019\n", true),
+                      ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", true),
+                      ("some avg10=100.00 avg60=100.00 avg300=100.00 total=18446744073709551615\n", true),
+                      ("some avg10=1.5 avg60=2 avg300=3.25 total=4 \n", false),
+                      ("some  avg10=1.00 avg60=0.00 avg300=0.00 total=1\n", false),
+                      ("some avg60=0.00 avg10=7.00 avg300=0.00 total=1\n", false)] as [(String, Bool)])
+    func kernelLinesReadAsTheGeneralParserReadsThem(_ text: String, _ shortcut: Bool) throws {
+        let fast = try parse(text) { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
+        let general = try parse(text) { (b) throws(ParseError) in try Parse.pressure(b) }
+        #expect(fast == CgroupPressure(avg10: general.some.avg10, totalMicroseconds: general.some.totalMicros))
+        let took = text.utf8.withContiguousStorageIfAvailable { p -> Bool in
+            var s = Scanner(UnsafeRawBufferPointer(p))
+            return s.kernelSomeLine() != nil
+        }
+        #expect(took == shortcut)
+    }
+
     /// The `some` line first (as the kernel prints it) is parsed alone: the `full` line is not
     /// read, but a second `some` line and a cut-off first line are still errors.
     @Test func someFirstThenTheRestUnparsed() throws {
