@@ -56,6 +56,9 @@ public final class CgroupReader {
 
     /// The units of the last discovery, in its order.
     public private(set) var units: [UnitFiles] = []
+    /// The directories the last discovery listed: their names as read, and sorted.
+    private struct Listing { var names: [String]; var sorted: [String] }
+    private var listings: [String: Listing] = [:]
     /// Counts discoveries: a unit's `UnitFiles` that the last one did not find again is closed.
     private var generation: UInt64 = 0
     /// Descriptors kept open in all; past `maxKept` files are opened and closed each read.
@@ -145,12 +148,25 @@ public final class CgroupReader {
         var stats: [(path: String, inode: UInt64)] = []
         stats.reserveCapacity(units.count + 16)
         let lister = self.lister
+        // A directory listed as last time is handed to the walk in the order the walk sorts it
+        // into, which its sort then only checks (the sort of a slice's names was a tenth of a
+        // discovery).
+        let lastListings = listings
+        var listings: [String: Listing] = [:]
         let found = CgroupUnits.discover { (path: String) -> [String] in
             guard let status = try? Directory.status(at: base, path) else { return [] }
             stats.append((path, status.inode))
             if status.hasNoSubdirectories { return [] }
-            return (try? lister.subdirectories(at: base, path)) ?? []
+            let names = (try? lister.subdirectories(at: base, path)) ?? []
+            if let last = lastListings[path], last.names == names {
+                listings[path] = last
+                return last.sorted
+            }
+            let listing = Listing(names: names, sorted: names.sorted(by: CgroupUnits.bytewiseLess))
+            listings[path] = listing
+            return listing.sorted
         }
+        self.listings = listings
         generation &+= 1
         var next: [UnitFiles] = []
         next.reserveCapacity(found.units.count)
@@ -202,6 +218,7 @@ public final class CgroupReader {
     private func forgetAll() {
         drop(units)
         units = []
+        listings = [:]
     }
 
     private func drop(_ gone: [UnitFiles]) {

@@ -65,7 +65,7 @@ extension CgroupUnits {
 
     /// `a.utf8.lexicographicallyPrecedes(b.utf8)`, comparing the contiguous bytes directly
     /// (the generic sequence comparison cost a tenth of a discovery).
-    static func bytewiseLess(_ a: String, _ b: String) -> Bool {
+    public static func bytewiseLess(_ a: String, _ b: String) -> Bool {
         let fast = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y -> Bool in
                 let n = min(x.count, y.count)
