@@ -230,6 +230,7 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
     @Test(arguments: ["system.slice", "user-1000.slice", "dev-mqueue.mount", "dev-disk-by\\x2duuid-5a3f.swap", "ssh.socket",
                       "libvirt", "emulator", "docker", ".service", "_.service", "@x.service", "foo@.service", "foo bar.service",
                       "foo.services", "cgroup.procs", "memory.stat", "tasks", "nginx.service\n", "ünï.service",
+                      "x.service\u{301}", "\u{600}.service", "x.scopé", "x.", ".", "x.servic", "service", "x.swap.service.",
                       String(repeating: "a", count: 248) + ".service"])   // 256 bytes: one over systemd's UNIT_NAME_MAX
     func notUnits(_ directory: String) {
         #expect(CgroupUnits.unitName(fromDirectory: directory) == nil)
