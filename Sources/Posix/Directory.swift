@@ -69,24 +69,74 @@ public enum Directory {
 
     /// Lists the subdirectories of directories with getdents64 into one buffer kept between
     /// calls: no `DIR` allocation per directory, and no String for entries that are files (a
-    /// cgroup directory holds some 40 files and few or no subdirectories).
+    /// cgroup directory holds some 40 files and few or no subdirectories). A directory listed
+    /// with its inode keeps its descriptor: the next listing of the same path, if it is still
+    /// that directory, rewinds it instead of opening it again (what `rewinddir` does: the
+    /// listing is of the directory as it is then).
     public final class Lister {
         private let buffer: UnsafeMutableRawPointer
         private let capacity: Int
+        private struct Kept { var fd: CInt; var inode: UInt64; var used: Bool }
+        private var kept: [String: Kept] = [:]
+        /// Past this many kept descriptors, directories are opened and closed per listing.
+        public static let maxKept = 1024
 
         public init(capacity: Int = 32 * 1024) {
             self.capacity = max(capacity, 4096)
             buffer = UnsafeMutableRawPointer.allocate(byteCount: self.capacity, alignment: 8)
         }
 
-        deinit { buffer.deallocate() }
+        deinit {
+            closeAll()
+            buffer.deallocate()
+        }
+
+        /// Descriptors kept for the next listing.
+        public var keptCount: Int { kept.count }
+
+        /// Closes the descriptors no listing used since the last call (directories gone, or no
+        /// longer listed).
+        public func closeUnused() {
+            for (path, k) in kept {
+                if k.used { kept[path]?.used = false } else { _ = Glibc.close(k.fd); kept[path] = nil }
+            }
+        }
+
+        public func closeAll() {
+            for k in kept.values { _ = Glibc.close(k.fd) }
+            kept = [:]
+        }
 
         /// The names of the subdirectories of `relative` below `dir` ("" for `dir` itself; `.`
         /// and `..` left out; symlinks to directories and entries of unknown type resolved with a
-        /// stat), at most `limit` of them, in the order the directory gives them.
-        public func subdirectories(at dir: FileDescriptor, _ relative: String, limit: Int = 100_000) throws(SyscallError) -> [String] {
-            let fd = try check("open(\(relative))") { clinux_open_directory_at(dir.rawValue, relative.isEmpty ? "." : relative) }
-            defer { _ = Glibc.close(fd) }
+        /// stat), at most `limit` of them, in the order the directory gives them. With `inode`
+        /// (what a stat of the path just said), the descriptor is kept for the next listing.
+        public func subdirectories(at dir: FileDescriptor, _ relative: String, inode: UInt64? = nil, limit: Int = 100_000) throws(SyscallError) -> [String] {
+            var fd: CInt = -1
+            if let inode, let k = kept[relative] {
+                if k.inode == inode, lseek(k.fd, 0, SEEK_SET) == 0 {
+                    fd = k.fd
+                    kept[relative]?.used = true
+                } else {
+                    _ = Glibc.close(k.fd)
+                    kept[relative] = nil
+                }
+            }
+            if fd < 0 {
+                fd = try check("open(\(relative))") { clinux_open_directory_at(dir.rawValue, relative.isEmpty ? "." : relative) }
+                if let inode, kept.count < Self.maxKept { kept[relative] = Kept(fd: fd, inode: inode, used: true) }
+            }
+            let isKept = kept[relative]?.fd == fd
+            defer { if !isKept { _ = Glibc.close(fd) } }
+            do {
+                return try list(fd, relative, limit: limit)
+            } catch {
+                if isKept { kept[relative] = nil; _ = Glibc.close(fd) }
+                throw error
+            }
+        }
+
+        private func list(_ fd: CInt, _ relative: String, limit: Int) throws(SyscallError) -> [String] {
             var names: [String] = []
             while names.count < limit {
                 let n = try check("getdents64(\(relative))") { clinux_getdents64(fd, buffer, UInt(capacity)) }

@@ -157,7 +157,7 @@ public final class CgroupReader {
             guard let status = try? Directory.status(at: base, path) else { return [] }
             stats.append((path, status.inode))
             if status.hasNoSubdirectories { return [] }
-            let names = (try? lister.subdirectories(at: base, path)) ?? []
+            let names = (try? lister.subdirectories(at: base, path, inode: status.inode)) ?? []
             if let last = lastListings[path], last.names == names {
                 listings[path] = last
                 return last.sorted
@@ -167,6 +167,7 @@ public final class CgroupReader {
             return listing.sorted
         }
         self.listings = listings
+        lister.closeUnused()
         generation &+= 1
         var next: [UnitFiles] = []
         next.reserveCapacity(found.units.count)
@@ -219,6 +220,7 @@ public final class CgroupReader {
         drop(units)
         units = []
         listings = [:]
+        lister.closeAll()
     }
 
     private func drop(_ gone: [UnitFiles]) {

@@ -35,6 +35,35 @@ import Testing
         #expect(try lister.subdirectories(at: dir, "").sorted() == viaReaddir)
     }
 
+    /// A directory listed with its inode keeps its descriptor; the next listing rewinds it and
+    /// sees the directory as it is then; a directory made anew under the path is opened anew.
+    @Test func keptDescriptorsListTheDirectoryAsItIsNow() throws {
+        let root = makeTree()
+        defer { _ = system("rm -rf '\(root)'") }
+        let dir = try Directory.open(root)
+        defer { dir.close() }
+        let lister = Directory.Lister()
+        let sub = try Directory.status(at: dir, "sub").inode
+        #expect(try lister.subdirectories(at: dir, "sub", inode: sub) == ["deeper"])
+        #expect(lister.keptCount == 1)
+        mkdir(root + "/sub/added", 0o755)
+        #expect(try lister.subdirectories(at: dir, "sub", inode: sub).sorted() == ["added", "deeper"])
+        #expect(lister.keptCount == 1)
+        // Replaced: the old directory is still there (renamed), a new one takes its path.
+        rename(root + "/sub", root + "/old-sub")
+        mkdir(root + "/sub", 0o755)
+        mkdir(root + "/sub/fresh", 0o755)
+        let fresh = try Directory.status(at: dir, "sub").inode
+        #expect(fresh != sub)
+        #expect(try lister.subdirectories(at: dir, "sub", inode: fresh) == ["fresh"])
+        #expect(lister.keptCount == 1)
+        lister.closeUnused()   // all used since the last call: kept
+        #expect(lister.keptCount == 1)
+        lister.closeUnused()   // none used since: closed
+        #expect(lister.keptCount == 0)
+        #expect(try lister.subdirectories(at: dir, "other") == [] && lister.keptCount == 0)   // no inode: not kept
+    }
+
     /// The link count that lets a walk skip listing a directory: exactly 2 is "no subdirectory".
     @Test func statusCountsSubdirectories() throws {
         let root = makeTree()
