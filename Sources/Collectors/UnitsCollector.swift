@@ -40,7 +40,8 @@ public final class UnitsCollector {
     private struct Previous { var nanos: UInt64; var cpu: UInt64?; var io: CgroupIO? }
     /// The reader keeps a unit's `UnitFiles` only while its cgroup is the same one, so a reading
     /// kept beside it is always of that cgroup: a restarted unit starts with none.
-    private struct Entry { let files: CgroupReader.UnitFiles; var previous: Previous? }
+    private struct Entry { let files: CgroupReader.UnitFiles; var previous: Previous?; var rank = 0 }
+    private var ranks: [Int] = []
     private var cpus = 1
     public private(set) var truncated = false
 
@@ -58,7 +59,16 @@ public final class UnitsCollector {
                 var before: [ObjectIdentifier: Previous] = [:]
                 before.reserveCapacity(entries.count)
                 for entry in entries { if let p = entry.previous { before[ObjectIdentifier(entry.files)] = p } }
-                entries = found.units.map { Entry(files: $0, previous: before[ObjectIdentifier($0)]) }
+                var changed = found.units.count != entries.count
+                entries = found.units.map { files in
+                    let previous = before[ObjectIdentifier(files)]
+                    if previous == nil { changed = true }
+                    return Entry(files: files, previous: previous)
+                }
+                // Each unit's place in (manager, name) order, the order among equal CPU figures:
+                // sorted again only when a unit is new (a unit gone leaves the others' order as it was).
+                if changed { rankByName() } else { for i in entries.indices { entries[i].rank = ranks[i] } }
+                ranks = entries.map(\.rank)
                 truncated = found.truncated
                 cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
                 lastDiscoveryNanos = nowNanos
@@ -70,6 +80,8 @@ public final class UnitsCollector {
         }
         var samples: [UnitSample] = []
         samples.reserveCapacity(entries.count)
+        var sampleRanks: [Int] = []
+        sampleRanks.reserveCapacity(entries.count)
         for i in entries.indices {
             let files = entries[i].files
             let unit = files.unit
@@ -94,17 +106,29 @@ public final class UnitsCollector {
             }
             entries[i].previous = Previous(nanos: nowNanos, cpu: c.cpuMicros, io: c.io)
             samples.append(sample)
+            sampleRanks.append(entries[i].rank)
         }
-        // Highest CPU first; units without a figure last; by name among equals (stable ticks).
-        samples.sort { a, b in
-            switch (a.cpu, b.cpu) {
+        // Highest CPU first; units without a figure last; by (manager, name) among equals (stable
+        // ticks), through the ranks: indices are sorted, the samples moved once.
+        var order = Array(samples.indices)
+        order.sort { i, j in
+            switch (samples[i].cpu, samples[j].cpu) {
             case let (x?, y?) where x != y: return x > y
             case (.some, nil): return true
             case (nil, .some): return false
-            default: return (a.manager ?? "", a.name) < (b.manager ?? "", b.name)
+            default: return sampleRanks[i] < sampleRanks[j]
             }
         }
-        return .success(samples)
+        return .success(order.map { samples[$0] })
+    }
+
+    /// Ranks the entries by `(manager ?? "", name)`, ties in discovery order.
+    private func rankByName() {
+        let order = entries.indices.sorted { i, j in
+            let a = entries[i].files.unit, b = entries[j].files.unit
+            return (a.manager ?? "", a.name) < (b.manager ?? "", b.name)
+        }
+        for (rank, i) in order.enumerated() { entries[i].rank = rank }
     }
 
     /// `{"unit":…,"slice":…,"manager":…,"cpu":…,"memory":…,"memory_anon":…,"tasks":…,"io_read":…,"io_write":…,"pressure":…}`

@@ -111,6 +111,27 @@ import Testing
         #expect(next.cpu == 2 / cpus)
     }
 
+    /// Among equal CPU figures (all null on the first tick, all 0 on a quiet one) units come by
+    /// manager ("" for the system's) then name, also after the list changed.
+    @Test func equalFiguresComeByManagerThenName() throws {
+        let tree = try ProcTree(copying: "cgroup-v2")
+        let units = UnitsCollector(cgroupRoot: tree.path)
+        func byName(_ s: [UnitSample]) -> [String] {
+            s.sorted { ($0.manager ?? "", $0.name) < ($1.manager ?? "", $1.name) }.map(\.name)
+        }
+        let first = try units.collect(nowNanos: Self.second).get()
+        #expect(first.map(\.name) == byName(first))
+        #expect(first.first?.name == "cpu.service" && first.last?.name == "syncthing.service")
+        let quiet = try units.collect(nowNanos: 2 * Self.second).get()
+        #expect(quiet.allSatisfy { $0.cpu == 0 } && quiet.map(\.name) == byName(quiet))
+        try FileManager.default.createDirectory(atPath: "\(tree.path)/system.slice/aaa.service", withIntermediateDirectories: false)
+        try tree.write("system.slice/aaa.service/cpu.stat", "usage_usec 7\n")
+        let added = try units.collect(nowNanos: 3 * Self.second).get()
+        #expect(added.last?.name == "aaa.service")   // no figure yet: last
+        let next = try units.collect(nowNanos: 4 * Self.second).get()
+        #expect(next.map(\.name) == byName(next) && next.first?.name == "aaa.service")
+    }
+
     /// A unit gone from the middle of the list, and one new there: every other unit keeps its
     /// previous reading (its rates go on), the new one starts without.
     @Test func otherUnitsKeepTheirRatesWhenTheListChanges() throws {
