@@ -41,9 +41,15 @@ public enum Directory {
         /// cgroup tree; ext4, tmpfs); 1 on those that do not (btrfs, ext4 past 65,000).
         public var links: UInt64
         public var isDirectory: Bool
+        /// Modification and change times in nanoseconds: they move when an entry is added,
+        /// removed or renamed on most file systems, but not on kernfs (cgroupfs), whose
+        /// directories keep their times unless something set them.
+        public var modifiedNanos: Int64
+        public var changedNanos: Int64
 
-        public init(inode: UInt64, links: UInt64, isDirectory: Bool) {
+        public init(inode: UInt64, links: UInt64, isDirectory: Bool, modifiedNanos: Int64 = 0, changedNanos: Int64 = 0) {
             (self.inode, self.links, self.isDirectory) = (inode, links, isDirectory)
+            (self.modifiedNanos, self.changedNanos) = (modifiedNanos, changedNanos)
         }
 
         /// Surely no subdirectory: only a count of exactly 2 says so (1 means "not counted").
@@ -64,7 +70,9 @@ public enum Directory {
     public static func status(at dir: FileDescriptor, _ relative: String) throws(SyscallError) -> Status {
         var st = stat()
         _ = try check("stat(\(relative))") { fstatat(dir.rawValue, relative.isEmpty ? "." : relative, &st, 0) }
-        return Status(inode: UInt64(st.st_ino), links: UInt64(st.st_nlink), isDirectory: (st.st_mode & S_IFMT) == S_IFDIR)
+        return Status(inode: UInt64(st.st_ino), links: UInt64(st.st_nlink), isDirectory: (st.st_mode & S_IFMT) == S_IFDIR,
+                      modifiedNanos: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec),
+                      changedNanos: Int64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_ctim.tv_nsec))
     }
 
     /// Lists the subdirectories of directories with getdents64 into one buffer kept between
@@ -90,6 +98,10 @@ public enum Directory {
             closeAll()
             buffer.deallocate()
         }
+
+        /// Whether every name of the last listing was a directory entry proper (none a symlink or
+        /// of unknown type, resolved with a stat): then the directory's link count counts them all.
+        public private(set) var lastListingOnlyDirectories = true
 
         /// Descriptors kept for the next listing.
         public var keptCount: Int { kept.count }
@@ -138,6 +150,8 @@ public enum Directory {
 
         private func list(_ fd: CInt, _ relative: String, limit: Int) throws(SyscallError) -> [String] {
             var names: [String] = []
+            lastListingOnlyDirectories = false   // until the listing is complete
+            var onlyDirectories = true
             while names.count < limit {
                 let n = try check("getdents64(\(relative))") { clinux_getdents64(fd, buffer, UInt(capacity)) }
                 if n == 0 { break }
@@ -156,6 +170,7 @@ public enum Directory {
                         continue
                     }
                     if type != UInt8(DT_DIR) {
+                        onlyDirectories = false
                         var st = stat()
                         let isDirectory = fstatat(fd, record.assumingMemoryBound(to: CChar.self) + 19, &st, 0) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
                         if !isDirectory { continue }
@@ -163,6 +178,7 @@ public enum Directory {
                     names.append(String(decoding: UnsafeRawBufferPointer(rebasing: name[0..<count]), as: UTF8.self))
                 }
             }
+            lastListingOnlyDirectories = onlyDirectories && names.count < limit
             return names
         }
     }

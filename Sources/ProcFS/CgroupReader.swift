@@ -57,7 +57,15 @@ public final class CgroupReader {
     /// The units of the last discovery, in its order.
     public private(set) var units: [UnitFiles] = []
     /// The directories the last discovery listed: their names as read, and sorted.
-    private struct Listing { var names: [String]; var sorted: [String] }
+    private struct Listing {
+        var names: [String]
+        var sorted: [String]
+        /// The directory's stat when it was listed, and whether every name was a directory entry
+        /// proper (none a symlink or of unknown type): only then does its link count count
+        /// exactly these.
+        var status: Directory.Status
+        var onlyDirectories: Bool
+    }
     private var listings: [String: Listing] = [:]
     /// Counts discoveries: a unit's `UnitFiles` that the last one did not find again is closed.
     private var generation: UInt64 = 0
@@ -153,16 +161,47 @@ public final class CgroupReader {
         // discovery).
         let lastListings = listings
         var listings: [String: Listing] = [:]
+        // Stats taken while checking a parent's listing, used when the walk enters the child.
+        var checked: [String: Directory.Status] = [:]
         let found = CgroupUnits.discover { (path: String) -> [String] in
-            guard let status = try? Directory.status(at: base, path) else { return [] }
+            let status: Directory.Status
+            if let known = checked.removeValue(forKey: path) {
+                status = known
+            } else {
+                guard let s = try? Directory.status(at: base, path) else { return [] }
+                status = s
+            }
             stats.append((path, status.inode))
             if status.hasNoSubdirectories { return [] }
+            // Unchanged since the last listing, without listing it again: the same directory
+            // with the same times (which catch any entry added, removed or renamed where the file
+            // system keeps them), whose link count (2 + subdirectories, where it is counted at
+            // all) still says as many subdirectories as there were names, every one of which is
+            // still a directory (what catches a swap on kernfs, whose times stay; it allows no
+            // symlinks). The walk stats those it enters anyway; it is handed these stats.
+            if let last = lastListings[path], last.onlyDirectories, last.status.inode == status.inode,
+               last.status.modifiedNanos == status.modifiedNanos, last.status.changedNanos == status.changedNanos,
+               status.links >= 2, status.links - 2 == UInt64(last.names.count) {
+                var stillThere: [(String, Directory.Status)] = []
+                stillThere.reserveCapacity(last.names.count)
+                for name in last.names {
+                    let child = path.isEmpty ? name : path + "/" + name
+                    guard let s = try? Directory.status(at: base, child), s.isDirectory else { break }
+                    stillThere.append((child, s))
+                }
+                if stillThere.count == last.names.count {
+                    for (child, s) in stillThere { checked[child] = s }
+                    listings[path] = last
+                    return last.sorted
+                }
+            }
             let names = (try? lister.subdirectories(at: base, path, inode: status.inode)) ?? []
-            if let last = lastListings[path], last.names == names {
-                listings[path] = last
+            if let last = lastListings[path], last.names == names, last.onlyDirectories == lister.lastListingOnlyDirectories {
+                listings[path] = Listing(names: last.names, sorted: last.sorted, status: status, onlyDirectories: last.onlyDirectories)
                 return last.sorted
             }
-            let listing = Listing(names: names, sorted: names.sorted(by: CgroupUnits.bytewiseLess))
+            let listing = Listing(names: names, sorted: names.sorted(by: CgroupUnits.bytewiseLess), status: status,
+                                  onlyDirectories: lister.lastListingOnlyDirectories)
             listings[path] = listing
             return listing.sorted
         }

@@ -89,6 +89,69 @@ import Testing
         #expect(third.count == 16 && sample(third, "inner.scope") == nil && sample(third, "added.service") == nil)
     }
 
+    /// A slice is not listed again while its link count and its names say nothing changed; a
+    /// directory that is not a unit leaving as a unit arrives (the same count) is still seen,
+    /// and so is a unit arriving beside a symlink (which the link count does not count).
+    @Test func swapsAtTheSameCountAndSymlinksAreSeen() throws {
+        let tree = try ProcTree(copying: "cgroup-v2")
+        let units = UnitsCollector(cgroupRoot: tree.path)
+        #expect(try units.collect(nowNanos: Self.second).get().count == 16)
+        #expect(try units.collect(nowNanos: 2 * Self.second).get().count == 16)   // unchanged
+        // dev-mqueue.mount (not a unit, not entered) goes, swap.service comes: system.slice's
+        // link count is what it was.
+        try FileManager.default.removeItem(atPath: "\(tree.path)/system.slice/dev-mqueue.mount")
+        try FileManager.default.createDirectory(atPath: "\(tree.path)/system.slice/swap.service", withIntermediateDirectories: false)
+        try tree.write("system.slice/swap.service/cpu.stat", "usage_usec 3\n")
+        let swapped = try units.collect(nowNanos: 3 * Self.second).get()
+        #expect(swapped.count == 17 && sample(swapped, "swap.service")?.counters.cpuMicros == 3)
+        // A symlink to a unit's directory is listed (as a unit) but not counted by the link
+        // count: with it there, a new directory brings the count to the number of names.
+        symlink("\(tree.path)/init.scope", "\(tree.path)/machine.slice/linked.scope")
+        #expect(try units.collect(nowNanos: 4 * Self.second).get().count == 18)
+        try FileManager.default.createDirectory(atPath: "\(tree.path)/machine.slice/new.scope", withIntermediateDirectories: false)
+        try tree.write("machine.slice/new.scope/cpu.stat", "usage_usec 4\n")
+        let linked = try units.collect(nowNanos: 5 * Self.second).get()
+        #expect(linked.count == 19 && sample(linked, "new.scope")?.counters.cpuMicros == 4)
+    }
+
+    /// The same on a real cgroup2 tree (kernfs), where a directory's times do not move when a
+    /// child cgroup is made or removed: only the link count and the names catch a swap. Runs
+    /// where a scratch cgroup can be made (root, a writable cgroup2 mount); skipped elsewhere.
+    @Test func onKernfsASwapAtTheSameCountIsSeen() throws {
+        let name = "procstream-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var found: String?
+        for mount in ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"] where Glibc.mkdir("\(mount)/\(name)", 0o755) == 0 {
+            found = "\(mount)/\(name)"
+            break
+        }
+        guard let root = found else { return }
+        var made = [root]
+        defer { for dir in made.reversed() { Glibc.rmdir(dir) } }
+        func make(_ relative: String) { if Glibc.mkdir("\(root)/\(relative)", 0o755) == 0 { made.append("\(root)/\(relative)") } }
+        func remove(_ relative: String) { Glibc.rmdir("\(root)/\(relative)"); made.removeAll { $0 == "\(root)/\(relative)" } }
+        func links(_ relative: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: "\(root)/\(relative)")[.referenceCount]) as? Int
+        }
+        make("system.slice")
+        make("system.slice/a.service")
+        make("system.slice/dev-x.mount")
+        let units = UnitsCollector(cgroupRoot: root)
+        guard case .unified = units.reader.layout else { Issue.record("layout \(units.reader.layout)"); return }
+        #expect(try units.collect(nowNanos: Self.second).get().map { $0.name } == ["a.service"])
+        let before = links("system.slice")
+        remove("system.slice/dev-x.mount")
+        make("system.slice/b.service")
+        #expect(links("system.slice") == before && before == 4)   // what makes this the hard case
+        #expect(try units.collect(nowNanos: 2 * Self.second).get().map { $0.name }.sorted() == ["a.service", "b.service"])
+        remove("system.slice/a.service")
+        make("system.slice/c.service")
+        #expect(try units.collect(nowNanos: 3 * Self.second).get().map { $0.name }.sorted() == ["b.service", "c.service"])
+        make("system.slice/b.service/inner.scope")   // a leaf that gains a child
+        let inner = try units.collect(nowNanos: 4 * Self.second).get()
+        #expect(inner.first { $0.name == "inner.scope" }?.manager == "b.service")
+        remove("system.slice/b.service/inner.scope")
+    }
+
     /// `systemctl restart` within a tick: the unit is there at both discoveries, in a new
     /// cgroup (another inode) whose counter is already past the old one. The figure is null for
     /// that tick, not the difference of two unrelated counters, and the new files are read.
