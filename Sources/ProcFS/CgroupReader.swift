@@ -134,7 +134,8 @@ public final class CgroupReader {
     ///
     /// Each directory the walk enters is stat'ed first: that gives a unit its identity, and a
     /// directory whose link count says it has no subdirectory (most units: leaves of the tree)
-    /// is not listed at all. Only slices and units with children are read with getdents64.
+    /// is not listed at all. Slices and units with children are read with getdents64 only when
+    /// their stat or their known subdirectories say something changed since the last listing.
     public func discover() -> Result<(units: [UnitFiles], truncated: Bool), SourceError> {
         guard let tree = layout.unitTree else {
             return .failure(SourceError(source: "cgroup", message: "\(root): no cgroup hierarchy with units (\(layoutDescription))"))
