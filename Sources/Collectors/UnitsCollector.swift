@@ -31,14 +31,17 @@ public struct UnitSample: Sendable {
 /// new cgroup, counters from zero) gets no figure for one tick, never a negative or giant one.
 public final class UnitsCollector {
     public let reader: CgroupReader
-    private var units: [CgroupUnit] = []
-    private var identities: [String: UInt64] = [:]
+    /// The units of the last discovery, each with its last reading (for the rates).
+    private var entries: [Entry] = []
     private var lastDiscoveryNanos: UInt64?
     /// A second less the wake-up jitter of a 1 s tick: at exactly 1 s, a tick woken a little
     /// earlier than the last one skipped discovery (4 ticks in 10 did), a stopped unit lingered 2 s.
     static let discoveryNanos: UInt64 = 900_000_000
-    private struct Previous { var identity: UInt64?; var nanos: UInt64; var cpu: UInt64?; var io: CgroupIO? }
-    private var previous: [String: Previous] = [:]
+    private struct Previous { var nanos: UInt64; var cpu: UInt64?; var io: CgroupIO? }
+    /// The reader keeps a unit's `UnitFiles` only while its cgroup is the same one, so a reading
+    /// kept beside it is always of that cgroup: a restarted unit starts with none.
+    private struct Entry { let files: CgroupReader.UnitFiles; var previous: Previous?; var rank = 0 }
+    private var ranks: [Int] = []
     private var cpus = 1
     public private(set) var truncated = false
 
@@ -46,40 +49,52 @@ public final class UnitsCollector {
         reader = CgroupReader(root: cgroupRoot)
     }
 
-    public var unitCount: Int { units.count }
+    public var unitCount: Int { entries.count }
 
     /// Reads every unit (re-discovering them when due), sorted by CPU, highest first.
     public func collect(nowNanos: UInt64) -> Result<[UnitSample], SourceError> {
         if lastDiscoveryNanos.map({ nowNanos &- $0 >= Self.discoveryNanos }) ?? true {
             switch reader.discover() {
             case .success(let found):
-                units = found.units
+                var before: [ObjectIdentifier: Previous] = [:]
+                before.reserveCapacity(entries.count)
+                for entry in entries { if let p = entry.previous { before[ObjectIdentifier(entry.files)] = p } }
+                var changed = found.units.count != entries.count
+                entries = found.units.map { files in
+                    let previous = before[ObjectIdentifier(files)]
+                    if previous == nil { changed = true }
+                    return Entry(files: files, previous: previous)
+                }
+                // Each unit's place in (manager, name) order, the order among equal CPU figures:
+                // sorted again only when a unit is new (a unit gone leaves the others' order as it was).
+                if changed { rankByName() } else { for i in entries.indices { entries[i].rank = ranks[i] } }
+                ranks = entries.map(\.rank)
                 truncated = found.truncated
-                identities = [:]
-                for unit in units { identities[unit.path] = reader.identity(of: unit) }
-                reader.forget(keeping: units)
                 cpus = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
                 lastDiscoveryNanos = nowNanos
             case .failure(let error):
-                units = []
-                previous = [:]
+                entries = []
                 lastDiscoveryNanos = nil
                 return .failure(error)
             }
         }
         var samples: [UnitSample] = []
-        samples.reserveCapacity(units.count)
-        var next: [String: Previous] = [:]
-        next.reserveCapacity(units.count)
-        for unit in units {
-            let c = reader.counters(unit)
+        samples.reserveCapacity(entries.count)
+        var sampleRanks: [Int] = []
+        sampleRanks.reserveCapacity(entries.count)
+        for i in entries.indices {
+            let files = entries[i].files
+            let unit = files.unit
+            let c = reader.counters(files)
             // Nothing read at all: if its cgroup is gone the unit stopped since the discovery;
             // leave it out rather than list it with every figure null until the next one.
-            if c == CgroupReader.Counters(), reader.identity(of: unit) == nil { continue }
+            if c == CgroupReader.Counters(), !reader.exists(files) {
+                entries[i].previous = nil
+                continue
+            }
             var sample = UnitSample(name: unit.name, slice: unit.slice, manager: unit.manager, memory: c.memoryBytes, memoryAnon: c.anonBytes,
                                     tasks: c.tasks, pressure: c.pressure, counters: c)
-            let identity = identities[unit.path]
-            if let before = previous[unit.path], before.identity == identity, nowNanos > before.nanos {
+            if let before = entries[i].previous, nowNanos > before.nanos {
                 let seconds = Double(nowNanos - before.nanos) / 1e9
                 if let now = c.cpuMicros, let then = before.cpu, now >= then {
                     sample.cpu = min(100, Double(now - then) / (seconds * 1e6 * Double(cpus)) * 100)
@@ -89,20 +104,31 @@ public final class UnitsCollector {
                     sample.ioWrite = Double(now.writeBytes - then.writeBytes) / seconds
                 }
             }
-            next[unit.path] = Previous(identity: identity, nanos: nowNanos, cpu: c.cpuMicros, io: c.io)
+            entries[i].previous = Previous(nanos: nowNanos, cpu: c.cpuMicros, io: c.io)
             samples.append(sample)
+            sampleRanks.append(entries[i].rank)
         }
-        previous = next
-        // Highest CPU first; units without a figure last; by name among equals (stable ticks).
-        samples.sort { a, b in
-            switch (a.cpu, b.cpu) {
+        // Highest CPU first; units without a figure last; by (manager, name) among equals (stable
+        // ticks), through the ranks: indices are sorted, the samples moved once.
+        var order = Array(samples.indices)
+        order.sort { i, j in
+            switch (samples[i].cpu, samples[j].cpu) {
             case let (x?, y?) where x != y: return x > y
             case (.some, nil): return true
             case (nil, .some): return false
-            default: return (a.manager ?? "", a.name) < (b.manager ?? "", b.name)
+            default: return sampleRanks[i] < sampleRanks[j]
             }
         }
-        return .success(samples)
+        return .success(order.map { samples[$0] })
+    }
+
+    /// Ranks the entries by `(manager ?? "", name)`, ties in discovery order.
+    private func rankByName() {
+        let order = entries.indices.sorted { i, j in
+            let a = entries[i].files.unit, b = entries[j].files.unit
+            return (a.manager ?? "", a.name) < (b.manager ?? "", b.name)
+        }
+        for (rank, i) in order.enumerated() { entries[i].rank = rank }
     }
 
     /// `{"unit":…,"slice":…,"manager":…,"cpu":…,"memory":…,"memory_anon":…,"tasks":…,"io_read":…,"io_write":…,"pressure":…}`

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 
 /// A reusable, growable byte buffer for whole-file and datagram reads. It keeps its memory
@@ -59,6 +60,33 @@ public enum Files {
     /// Opens a file read-only (close-on-exec), to be read again and again with `read(_:…)`.
     public static func open(_ path: String) throws(SyscallError) -> FileDescriptor {
         FileDescriptor(rawValue: try check("open(\(path))") { clinuxOpen(path) })
+    }
+
+    /// Opens `relative` below the directory `dir` read-only (close-on-exec).
+    public static func open(at dir: FileDescriptor, _ relative: String) throws(SyscallError) -> FileDescriptor {
+        FileDescriptor(rawValue: try check("open(\(relative))") { clinux_open_readonly_at(dir.rawValue, relative) })
+    }
+
+    /// Reads an open file whole from offset 0, like `read(_:path:into:limit:)`, but takes a read
+    /// that leaves room in the buffer for the end of the file: one pread instead of two. Only for
+    /// files that return all they have in one read when it fits: regular files, and kernfs
+    /// files whose content is one record (every cgroup file a unit's figures come from: the
+    /// kernel renders it whole, growing its own buffer until it fits, before copying). Not for
+    /// /proc files printed record by record (`net/tcp` returns a page per read).
+    public static func readWhole(_ fd: FileDescriptor, path: String, into buffer: ReadBuffer, limit: Int) throws(SyscallError) {
+        buffer.reset()
+        let (start, room) = buffer.spare
+        if room <= limit {
+            let n: Int
+            do { n = try check("read(\(path))") { Glibc.pread(fd.rawValue, start, room, 0) } } catch {
+                throw SyscallError("read(\(path))", error.code)
+            }
+            if n < room {
+                buffer.advance(n)
+                return
+            }
+        }
+        try read(fd, path: path, into: buffer, limit: limit)   // filled the buffer: read on to the end
     }
 
     /// Reads an open file whole from offset 0 (pread: a kept descriptor of a /proc, /sys or

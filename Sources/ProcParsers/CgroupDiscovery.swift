@@ -63,6 +63,20 @@ extension CgroupUnits {
         return CgroupDiscovery(units: walk.units, truncated: walk.truncated)
     }
 
+    /// `a.utf8.lexicographicallyPrecedes(b.utf8)`, comparing the contiguous bytes directly
+    /// (the generic sequence comparison cost a tenth of a discovery).
+    public static func bytewiseLess(_ a: String, _ b: String) -> Bool {
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+                let n = min(x.count, y.count)
+                for i in 0..<n where x[i] != y[i] { return x[i] < y[i] }
+                return x.count < y.count
+            }
+        }
+        if let fast, let result = fast { return result }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
     private struct Walk {
         let maxDepth: Int, maxUnits: Int, maxListed: Int
         var units: [CgroupUnit] = []
@@ -80,7 +94,7 @@ extension CgroupUnits {
             guard listed < maxListed else { truncated = true; return }
             listed += 1
             let names = try children(path).filter(CgroupUnits.isValidFileName)
-                .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+                .sorted(by: CgroupUnits.bytewiseLess)
             for name in names {
                 if units.count >= maxUnits { truncated = true; return }
                 let child = path.isEmpty ? name : path + "/" + name

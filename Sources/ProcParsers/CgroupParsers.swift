@@ -79,6 +79,31 @@ extension Scanner {
     }
 }
 
+extension Scanner {
+    /// Skips `word` if the bytes at the cursor are exactly it.
+    mutating func skipLiteral(_ word: StaticString) -> Bool {
+        guard lineStarts(with: word) else { return false }
+        skip(word.utf8CodeUnitCount)
+        return true
+    }
+
+    var atDigit: Bool { offset < bytes.count && bytes[offset] >= UInt8(ascii: "0") && bytes[offset] <= UInt8(ascii: "9") }
+
+    /// A PSI `some` line exactly as the kernel prints it (`some avg10=%lu.%02lu avg60=… avg300=…
+    /// total=%llu` and its newline), the cursor left at the newline; nil, with the cursor where
+    /// it was, for anything else (the general parser then decides). The values are what the
+    /// general parser reads from the same line.
+    mutating func kernelSomeLine() -> PressureStall? {
+        var t = self
+        guard t.skipLiteral("some avg10="), t.atDigit, let avg10 = t.exactDecimal(),
+              t.skipLiteral(" avg60="), t.atDigit, let avg60 = t.exactDecimal(),
+              t.skipLiteral(" avg300="), t.atDigit, let avg300 = t.exactDecimal(),
+              t.skipLiteral(" total="), t.atDigit, let total = t.unsigned(), t.atNewline else { return nil }
+        self = t
+        return PressureStall(avg10: avg10, avg60: avg60, avg300: avg300, totalMicros: total)
+    }
+}
+
 extension Parse {
     /// One unsigned integer and an optional newline: v2 `memory.current`, `pids.current`; v1
     /// `memory.usage_in_bytes`, `pids.current`, `cpuacct.usage` (nanoseconds).
@@ -212,8 +237,26 @@ extension Parse {
     /// A cgroup PSI file's `some avg10=A avg60=B avg300=C total=N` line (the `full` line that
     /// follows, when there is one, is ignored). `avg10` and `total` are required.
     public static func cgroupPressureSome(_ bytes: UnsafeRawBufferPointer, file: String = "cpu.pressure") throws(ParseError) -> CgroupPressure {
-        // The same format as /proc/pressure: one parser for both.
-        let p = try Parse.pressure(bytes, file: file)
-        return CgroupPressure(avg10: p.some.avg10, totalMicroseconds: p.some.totalMicros)
+        // The same format as /proc/pressure: one line parser for both. The kernel prints `some`
+        // first; then only that line is parsed (the `full` line is not needed) and the rest is
+        // only checked for a second `some`. Anything else takes the whole-file parser.
+        var s = Scanner(bytes)
+        guard s.lineStarts(with: "some ") else {
+            let p = try Parse.pressure(bytes, file: file)
+            return CgroupPressure(avg10: p.some.avg10, totalMicroseconds: p.some.totalMicros)
+        }
+        let some: PressureStall
+        if let exact = s.kernelSomeLine() {
+            some = exact
+        } else {
+            s.skip(5)
+            some = try pressureStall(&s, file: file)
+        }
+        s.nextLine()
+        while !s.atEnd {
+            if let kind = s.token(), s.text(kind, is: "some") { throw ParseError(file, s, "a second \"some\" line") }
+            s.nextLine()
+        }
+        return CgroupPressure(avg10: some.avg10, totalMicroseconds: some.totalMicros)
     }
 }

@@ -58,7 +58,7 @@ extension Parse {
     }
 
     /// The `key=value` tokens after `some` or `full`, up to the newline (left for the caller).
-    private static func pressureStall(_ s: inout Scanner, file: String) throws(ParseError) -> PressureStall {
+    static func pressureStall(_ s: inout Scanner, file: String) throws(ParseError) -> PressureStall {
         var avg10: Double?, avg60: Double?, avg300: Double?
         var total: UInt64?
         while true {

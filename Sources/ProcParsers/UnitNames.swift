@@ -12,15 +12,28 @@ public enum CgroupUnits {
     /// journalctl -u and systemd-cgtop show and accept it, so they are kept as they are.
     public static func unitName(fromDirectory directory: String) -> String? {
         let name = unescape(directory)
-        guard name.hasSuffix(".service") || name.hasSuffix(".scope"), isValidUnitName(name) else { return nil }
+        guard endsWith(name, ".service") || endsWith(name, ".scope"), isValidUnitName(name) else { return nil }
         return name
     }
 
     /// The slice a directory is (`system.slice`, `user-1000.slice`), unescaped; nil otherwise.
     public static func sliceName(fromDirectory directory: String) -> String? {
         let name = unescape(directory)
-        guard name.hasSuffix(".slice"), isValidUnitName(name) else { return nil }
+        guard endsWith(name, ".slice"), isValidUnitName(name) else { return nil }
         return name
+    }
+
+    /// Whether the name's last bytes are `suffix` (ASCII). The same as `hasSuffix` for every name
+    /// `isValidUnitName` accepts (ASCII only), without comparing by grapheme.
+    static func endsWith(_ name: String, _ suffix: StaticString) -> Bool {
+        let n = suffix.utf8CodeUnitCount
+        let p = suffix.utf8Start
+        if let r = name.utf8.withContiguousStorageIfAvailable({ u -> Bool in
+            guard u.count >= n else { return false }
+            for i in 0..<n where u[u.count - n + i] != p[i] { return false }
+            return true
+        }) { return r }
+        return name.utf8.reversed().starts(with: UnsafeBufferPointer(start: p, count: n).reversed())
     }
 
     /// systemd's `cg_unescape()` (src/basic/cgroup-util.c): one leading `_` is dropped. Exact
@@ -68,9 +81,19 @@ public enum CgroupUnits {
     /// a known type after the last `.`, a non-empty prefix of `[A-Za-z0-9:_.\-]` with at most one
     /// `@` that is neither first nor last (a template has no cgroup).
     public static func isValidUnitName(_ name: String) -> Bool {
-        let u = Array(name.utf8)
+        // Over the string's own bytes: no array, no String for the type (every directory name of
+        // the tree comes here at every discovery).
+        if let valid = name.utf8.withContiguousStorageIfAvailable({ isValidUnitName(bytes: $0) }) { return valid }
+        return Array(name.utf8).withUnsafeBufferPointer { isValidUnitName(bytes: $0) }
+    }
+
+    /// The unit types as bytes, for `isValidUnitName`.
+    static let unitTypeBytes: [[UInt8]] = unitTypes.map { Array($0.utf8) }
+
+    static func isValidUnitName(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !u.isEmpty, u.count < 256, let dot = u.lastIndex(of: UInt8(ascii: ".")), dot > 0 else { return false }
-        guard unitTypes.contains(String(decoding: u[(dot + 1)...], as: UTF8.self)) else { return false }
+        let type = u[(dot + 1)...]
+        guard unitTypeBytes.contains(where: { $0.count == type.count && $0.elementsEqual(type) }) else { return false }
         var at: Int?
         for i in 0..<dot {
             let b = u[i]

@@ -4,7 +4,7 @@ import Procstream
 
 // Micro-benchmark: one collection (all sources) and one serialisation, in microseconds, on the
 // fixture trees, on the live /proc, and with 10,000+ established loopback connections open.
-// Usage: procstream-bench [FIXTURES_DIR] [--connections N] [--metrics-only | --live-only ITERATIONS]
+// Usage: procstream-bench [FIXTURES_DIR] [--connections N] [--metrics-only | --live-only ITERATIONS | --units-only ITERATIONS]
 
 var fixtures = "Tests/ProcFSTests/Fixtures"
 var pairs = 5000   // each pair is two established sockets: 10,000 in all
@@ -27,6 +27,22 @@ if let i = args.firstIndex(of: "--live-only") {
     let r = MicroBenchmark.collection(name: "live /proc, quiet host", procRoot: "/proc", netlink: true, iterations: n)
     print("\(r.0) \(r.source) | \(r.connections.map(String.init) ?? "-") |")
     for c in r.perSource { print("\(c.name) \(c.p50Micros)") }
+    exit(0)
+}
+if let i = args.firstIndex(of: "--units-only") {
+    // Just the per-unit rows, ITERATIONS ticks each (for a profiler).
+    let n = args.dropFirst(i + 1).first.flatMap(Int.init) ?? 500
+    args.removeSubrange(i..<min(args.count, i + 2))
+    let fixtures = args.first ?? "Tests/ProcFSTests/Fixtures"
+    print("| per-unit view (cgroup tree) | runs | p50 us | p99 us | max us | units | p50 us per unit |")
+    print("|---|---|---|---|---|---|---|")
+    func perUnit(_ v: Double) -> String { let h = Int((v * 100).rounded()); return "\(h / 100).\(h % 100 < 10 ? "0" : "")\(h % 100)" }
+    func unitsRow(_ r: (tick: MicroBenchmark.Timing, perUnit: Double, units: Int)) { print("\(r.tick) \(r.units) | \(perUnit(r.perUnit)) |") }
+    unitsRow(MicroBenchmark.units(name: "fixture cgroup-v2 (16 units)", root: "\(fixtures)/cgroup-v2", iterations: n))
+    unitsRow(MicroBenchmark.units(name: "fixture cgroup-hybrid (11 units)", root: "\(fixtures)/cgroup-hybrid", iterations: n))
+    guard let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) else { exit(1) }
+    unitsRow(MicroBenchmark.units(name: "200-unit v2 tree (files on /tmp)", root: tree, iterations: max(1, n * 2 / 5)))
+    _ = system("rm -rf '\(tree)'")
     exit(0)
 }
 while let a = args.first {

@@ -175,6 +175,38 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
         #expect(parseError(text) { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
     }
 
+    /// Lines exactly as the kernel prints them take a shortcut; every line reads the same as
+    /// through /proc/pressure's parser.
+    @Test(arguments: [("some avg10=12.04 avg60=9.87 avg300=6.11 total=712334019\n", true),
+                      ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", true),
+                      ("some avg10=100.00 avg60=100.00 avg300=100.00 total=18446744073709551615\n", true),
+                      ("some avg10=1.5 avg60=2 avg300=3.25 total=4 \n", false),
+                      ("some  avg10=1.00 avg60=0.00 avg300=0.00 total=1\n", false),
+                      ("some avg60=0.00 avg10=7.00 avg300=0.00 total=1\n", false)] as [(String, Bool)])
+    func kernelLinesReadAsTheGeneralParserReadsThem(_ text: String, _ shortcut: Bool) throws {
+        let fast = try parse(text) { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
+        let general = try parse(text) { (b) throws(ParseError) in try Parse.pressure(b) }
+        #expect(fast == CgroupPressure(avg10: general.some.avg10, totalMicroseconds: general.some.totalMicros))
+        let took = text.utf8.withContiguousStorageIfAvailable { p -> Bool in
+            var s = Scanner(UnsafeRawBufferPointer(p))
+            return s.kernelSomeLine() != nil
+        }
+        #expect(took == shortcut)
+    }
+
+    /// The `some` line first (as the kernel prints it) is parsed alone: the `full` line is not
+    /// read, but a second `some` line and a cut-off first line are still errors.
+    @Test func someFirstThenTheRestUnparsed() throws {
+        let p = try parse("some avg10=1.50 avg60=0.00 avg300=0.00 total=9\nfull whatever\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) }
+        #expect(p == CgroupPressure(avg10: 1.5, totalMicroseconds: 9))
+        let twice = parseError("some avg10=0.00 avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\nsome avg10=0.00 avg60=0.00 avg300=0.00 total=2\n") { (b) throws(ParseError) in
+            try Parse.cgroupPressureSome(b, file: "cpu.pressure")
+        }
+        #expect(twice?.line == 3 && twice?.message.contains("second") == true)
+        #expect(parseError("some avg10=0.00 avg60=0.00 avg300=0.00 total=1") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
+        #expect(parseError("some avg10=0.00 avg300=0.00 total=1\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b) } != nil)
+    }
+
     @Test func errorsNameFileAndLine() {
         let bad = parseError("\nsome avg10=0.4O avg60=0.00 avg300=0.00 total=1\n") { (b) throws(ParseError) in try Parse.cgroupPressureSome(b, file: "memory.pressure") }
         #expect(bad?.file == "memory.pressure" && bad?.line == 2)
@@ -198,6 +230,7 @@ func parseError<T>(_ text: String, _ body: (UnsafeRawBufferPointer) throws(Parse
     @Test(arguments: ["system.slice", "user-1000.slice", "dev-mqueue.mount", "dev-disk-by\\x2duuid-5a3f.swap", "ssh.socket",
                       "libvirt", "emulator", "docker", ".service", "_.service", "@x.service", "foo@.service", "foo bar.service",
                       "foo.services", "cgroup.procs", "memory.stat", "tasks", "nginx.service\n", "ünï.service",
+                      "x.service\u{301}", "\u{600}.service", "x.scopé", "x.", ".", "x.servic", "service", "x.swap.service.",
                       String(repeating: "a", count: 248) + ".service"])   // 256 bytes: one over systemd's UNIT_NAME_MAX
     func notUnits(_ directory: String) {
         #expect(CgroupUnits.unitName(fromDirectory: directory) == nil)

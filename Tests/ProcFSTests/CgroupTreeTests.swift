@@ -160,6 +160,17 @@ struct Unit: Equatable, CustomStringConvertible {
         ])
     }
 
+    /// The walk's order: bytes compared as unsigned, a prefix first, never Unicode collation.
+    @Test func bytewiseOrder() {
+        let pairs: [(String, String)] = [("a", "b"), ("", "a"), ("a", "a.slice"), ("Z", "a"), ("_cpu.service", "a.service"),
+                                         ("a-b", "a.b"), ("x\\x2d", "x_"), ("é", "z"), ("e\u{301}", "é"), ("a.service", "a.service")]
+        for (a, b) in pairs {
+            #expect(CgroupUnits.bytewiseLess(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) < \(b)")
+            #expect(CgroupUnits.bytewiseLess(b, a) == b.utf8.lexicographicallyPrecedes(a.utf8), "\(b) < \(a)")
+        }
+        #expect(CgroupUnits.bytewiseLess("e\u{301}", "é") && !("e\u{301}" < "é"))   // bytes, not canonical equivalence
+    }
+
     @Test func oddNamesFromTheListingAreSkipped() {
         let found = CgroupUnits.discover { path in path.isEmpty ? [".", "..", "", "a/b.service", "ok.service"] : [] }
         #expect(found.units.map(\.path) == ["ok.service"])

@@ -29,6 +29,19 @@ static inline int clinux_open_readonly(const char *path) {
     return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 }
 
+// Relative to a directory descriptor: a cgroup walk opens and stats below one open directory
+// instead of resolving the whole path from / each time.
+static inline int clinux_open_readonly_at(int dirfd, const char *path) {
+    return openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+}
+static inline int clinux_open_directory_at(int dirfd, const char *path) {
+    return openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+}
+
+// getdents64 is declared only under _GNU_SOURCE; defined in clinux.c. Fills buf with
+// struct linux_dirent64 records (d_ino u64, d_off s64, d_reclen u16, d_type u8, d_name).
+long clinux_getdents64(int fd, void *buf, unsigned long count);
+
 static inline int clinux_fcntl_getfl(int fd) { return fcntl(fd, F_GETFL); }
 static inline int clinux_fcntl_setfl(int fd, int flags) { return fcntl(fd, F_SETFL, flags); }
 static inline int clinux_fcntl_getfd(int fd) { return fcntl(fd, F_GETFD); }
