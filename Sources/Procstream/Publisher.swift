@@ -155,15 +155,18 @@ final class Publisher {
             Log.info("per-unit view: \(collector.reader.layoutDescription) under \(cgroupRoot)")
             units = collector
         }
+        let start = Clock.monotonicNanos()
         return units!.collect(nowNanos: now)
             .map { samples in
+                let micros = (Clock.monotonicNanos() &- start) / 1000
                 if units!.truncated && !loggedTruncation {
                     Log.warning("per-unit view: \(cgroupRoot) has more than the discovery bound (10,000 units, 16 levels); the rest are left out")
                     loggedTruncation = true
                 }
                 latestUnitSamples = samples
                 return UnitsFrame(id: id, timestamp: Timestamp.rfc3339(millis: wallMillis),
-                           units: samples.map { UnitsFrame.Unit(name: $0.name, json: UnitsCollector.json($0)) })
+                           units: samples.map { UnitsFrame.Unit(name: $0.name, json: UnitsCollector.json($0)) },
+                           collectMicros: micros)
             }
             .mapError { error in
                 var e = error

@@ -18,16 +18,19 @@ public struct UnitsFrame: Sendable {
     /// The snapshot's RFC 3339 time.
     public let timestamp: String
     public let units: [Unit]
+    /// What reading the whole view took, in microseconds (discovery included when it ran).
+    public let collectMicros: UInt64
     public let byteCount: Int
 
-    public init(id: UInt64, timestamp: String, units: [Unit]) {
+    public init(id: UInt64, timestamp: String, units: [Unit], collectMicros: UInt64 = 0) {
         self.id = id
         self.timestamp = timestamp
         self.units = units
-        byteCount = units.reduce(64 + timestamp.utf8.count) { $0 + $1.json.count + $1.name.utf8.count + 32 }
+        self.collectMicros = collectMicros
+        byteCount = units.reduce(96 + timestamp.utf8.count) { $0 + $1.json.count + $1.name.utf8.count + 32 }
     }
 
-    /// `{"timestamp":"…","units":[…]}` with the selected units.
+    /// `{"timestamp":"…","units":[…],"collect_us":N}` with the selected units.
     public func payload(_ selection: UnitSelection = .all) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(byteCount)
@@ -40,7 +43,9 @@ public struct UnitsFrame: Sendable {
             out.append(contentsOf: unit.json)
             first = false
         }
-        out.append(contentsOf: "]}".utf8)
+        out.append(contentsOf: #"],"collect_us":"#.utf8)
+        out.append(contentsOf: String(collectMicros).utf8)
+        out.append(UInt8(ascii: "}"))
         return out
     }
 

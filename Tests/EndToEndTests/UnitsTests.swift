@@ -16,8 +16,10 @@ import Testing
         defer { daemon.stop() }
         let (status, body) = try get(daemon.port, "/units")
         #expect(status == 200)
-        let units = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["units"] as? [[String: Any]])
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+        let units = try #require(payload["units"] as? [[String: Any]])
         #expect(units.count == 16)
+        #expect((payload["collect_us"] as? Int).map { $0 > 0 } == true, "collect_us: \(payload["collect_us"] ?? "absent")")
         #expect(Set(units.compactMap { $0["unit"] as? String }).isSuperset(of: ["nginx.service", "cpu.service", "user@1000.service", "init.scope"]))
         #expect(units.allSatisfy { $0.keys.count == 10 })
         // init.scope twice: the system's and user@1000.service's, told apart by their manager.

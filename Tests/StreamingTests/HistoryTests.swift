@@ -73,11 +73,12 @@ import Testing
     @Test func unitsFramesAreReplayedForTheSelectionAsked() {
         var h = History(capacity: 10)
         let units = UnitsFrame(id: 7, timestamp: "T", units: [.init(name: "a.service", json: Array(#"{"unit":"a.service"}"#.utf8)),
-                                                             .init(name: "b.service", json: Array(#"{"unit":"b.service"}"#.utf8))])
+                                                             .init(name: "b.service", json: Array(#"{"unit":"b.service"}"#.utf8))],
+                               collectMicros: 42)
         h.append(id: 7, frame: StreamBytes(Array("M\n\n".utf8)), units: units)
         #expect(text(h.frame(id: 7, units: nil)!.plain) == "M\n\n")
         #expect(text(h.frame(id: 7, units: .only(["b.service"]))!.plain) ==
-                "M\n\nid: 7\nevent: units\ndata: {\"timestamp\":\"T\",\"units\":[{\"unit\":\"b.service\"}]}\n\n")
+                "M\n\nid: 7\nevent: units\ndata: {\"timestamp\":\"T\",\"units\":[{\"unit\":\"b.service\"}],\"collect_us\":42}\n\n")
         #expect(text(h.frame(id: 7, units: .all)!.plain).contains(#"[{"unit":"a.service"},{"unit":"b.service"}]"#))
     }
 }
