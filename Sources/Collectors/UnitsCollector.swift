@@ -54,7 +54,7 @@ public final class UnitsCollector {
     /// Reads every unit (re-discovering them when due), sorted by CPU, highest first.
     public func collect(nowNanos: UInt64) -> Result<[UnitSample], SourceError> {
         if lastDiscoveryNanos.map({ nowNanos &- $0 >= Self.discoveryNanos }) ?? true {
-            switch reader.discover() {
+            switch reader.discover(nowNanos: nowNanos) {
             case .success(let found):
                 var before: [ObjectIdentifier: Previous] = [:]
                 before.reserveCapacity(entries.count)

@@ -72,6 +72,12 @@ public final class CgroupReader {
     /// Descriptors kept open in all; past `maxKept` files are opened and closed each read.
     private var keptCount = 0
     static let maxKept = 4096
+    /// A file a unit lacks (a controller not enabled for it, IO accounting off) is looked for
+    /// again this often, not at every discovery: on a host whose units lack several controllers,
+    /// failed opens were a large part of each tick. A controller enabled at run time shows
+    /// within this long.
+    public static let absentRetryNanos: UInt64 = 10_000_000_000
+    private var lastAbsentRetryNanos: UInt64 = 0
     private let buffer = ReadBuffer(capacity: 16 * 1024)
     static let fileLimit = 1 << 20
     private let lister = Directory.Lister()
@@ -136,7 +142,10 @@ public final class CgroupReader {
     /// directory whose link count says it has no subdirectory (most units: leaves of the tree)
     /// is not listed at all. Slices and units with children are read with getdents64 only when
     /// their stat or their known subdirectories say something changed since the last listing.
-    public func discover() -> Result<(units: [UnitFiles], truncated: Bool), SourceError> {
+    /// `nowNanos` paces the search for files a unit lacked (see `absentRetryNanos`).
+    public func discover(nowNanos: UInt64) -> Result<(units: [UnitFiles], truncated: Bool), SourceError> {
+        let retryAbsent = nowNanos &- lastAbsentRetryNanos >= Self.absentRetryNanos
+        if retryAbsent { lastAbsentRetryNanos = nowNanos }
         guard let tree = layout.unitTree else {
             return .failure(SourceError(source: "cgroup", message: "\(root): no cgroup hierarchy with units (\(layoutDescription))"))
         }
@@ -242,8 +251,10 @@ public final class CgroupReader {
             let files: UnitFiles
             if let old, old.identity == identity, identity != nil {
                 files = old
-                // Missing files are looked for again once per discovery (a controller enabled since).
-                for i in files.fds.indices where files.fds[i] == UnitFiles.absent { files.fds[i] = UnitFiles.unopened }
+                // Missing files are looked for again every `absentRetryNanos` (a controller enabled since).
+                if retryAbsent {
+                    for i in files.fds.indices where files.fds[i] == UnitFiles.absent { files.fds[i] = UnitFiles.unopened }
+                }
             } else {
                 files = UnitFiles(unit: unit, identity: identity, files: File.allCases.count)
             }

@@ -43,6 +43,7 @@ if let i = args.firstIndex(of: "--units-only") {
     guard let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) else { exit(1) }
     unitsRow(MicroBenchmark.units(name: "200-unit v2 tree (files on /tmp)", root: tree, iterations: max(1, n * 2 / 5)))
     _ = system("rm -rf '\(tree)'")
+    unitsRow(MicroBenchmark.units(name: "live /sys/fs/cgroup", root: "/sys/fs/cgroup", iterations: n))
     exit(0)
 }
 while let a = args.first {

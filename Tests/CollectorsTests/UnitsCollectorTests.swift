@@ -46,6 +46,21 @@ import Testing
         #expect(String(decoding: UnitsCollector.json(noMemory), as: UTF8.self).contains(#""memory":null,"memory_anon":null"#))
     }
 
+    /// A file a unit lacks is looked for again every 10 s, not at every tick: a controller
+    /// enabled at run time shows within that, and the ticks between cost no failed opens.
+    @Test func aFileAUnitLackedIsFoundWithinTenSeconds() throws {
+        let tree = try ProcTree(copying: "cgroup-v2")
+        let units = UnitsCollector(cgroupRoot: tree.path)
+        #expect(sample(try units.collect(nowNanos: 100 * Self.second).get(), "no-memory.service")?.memory == nil)
+        #expect(FileManager.default.createFile(atPath: "\(tree.path)/system.slice/system-nomem.slice/no-memory.service/memory.current",
+                                               contents: Data("4096\n".utf8)))   // the memory controller enabled
+        var seenAt: UInt64?
+        for t in 101...112 where seenAt == nil {
+            if sample(try units.collect(nowNanos: UInt64(t) * Self.second).get(), "no-memory.service")?.memory == 4096 { seenAt = UInt64(t) }
+        }
+        #expect(seenAt == 110, "found at \(seenAt.map(String.init) ?? "never") s")
+    }
+
     /// A restarted unit is a new cgroup whose counters start again: no figure for that tick,
     /// never a negative or a giant one; a stopped unit is gone.
     @Test func aRestartedUnitHasNoFigureForOneTickAndAStoppedOneGoes() throws {
