@@ -36,7 +36,8 @@ public struct TCPCounter {
 
     /// Why a tick walked the established hash.
     public enum WalkReason: Equatable, Sendable {
-        /// The first tick, or the census could not be read (the walk counts everything).
+        /// No census to compare with: the first tick, or one whose counters could not be read
+        /// (then the dump lists every state).
         case noCensus
         /// `inuse` is not listeners + CurrEstab: some socket is in another state.
         case otherStates
@@ -46,7 +47,7 @@ public struct TCPCounter {
         /// net/snmp, `tw` rising): a SYN_RECV request or a FIN_WAIT2 mini-socket may exist,
         /// which no counter shows.
         case activity
-        /// Nothing moved for `auditNanos`: the one state no counter can reveal, an ESTABLISHED
+        /// No walk for `auditNanos`: the one change no counter can reveal, an ESTABLISHED
         /// socket that received its peer's FIN (CLOSE_WAIT, counted in CurrEstab by RFC 1213
         /// kernels), is looked for this often.
         case audit
