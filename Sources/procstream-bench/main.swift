@@ -4,7 +4,8 @@ import Procstream
 
 // Micro-benchmark: one collection (all sources) and one serialisation, in microseconds, on the
 // fixture trees, on the live /proc, and with 10,000+ established loopback connections open.
-// Usage: procstream-bench [FIXTURES_DIR] [--connections N] [--metrics-only | --live-only ITERATIONS | --units-only ITERATIONS]
+// Usage: procstream-bench [FIXTURES_DIR] [--connections N]
+//        [--metrics-only | --live-only ITERATIONS | --units-only ITERATIONS [--cgroup-root DIR]]
 
 var fixtures = "Tests/ProcFSTests/Fixtures"
 var pairs = 5000   // each pair is two established sockets: 10,000 in all
@@ -30,9 +31,15 @@ if let i = args.firstIndex(of: "--live-only") {
     exit(0)
 }
 if let i = args.firstIndex(of: "--units-only") {
-    // Just the per-unit rows, ITERATIONS ticks each (for a profiler).
+    // Just the per-unit rows, ITERATIONS ticks each (for a profiler); `--cgroup-root DIR` times
+    // the live row on that tree instead of /sys/fs/cgroup.
     let n = args.dropFirst(i + 1).first.flatMap(Int.init) ?? 500
     args.removeSubrange(i..<min(args.count, i + 2))
+    var liveRoot = "/sys/fs/cgroup"
+    if let j = args.firstIndex(of: "--cgroup-root"), j + 1 < args.count {
+        liveRoot = args[j + 1]
+        args.removeSubrange(j...(j + 1))
+    }
     let fixtures = args.first ?? "Tests/ProcFSTests/Fixtures"
     print("| per-unit view (cgroup tree) | runs | p50 us | p99 us | max us | units | p50 us per unit |")
     print("|---|---|---|---|---|---|---|")
@@ -43,7 +50,7 @@ if let i = args.firstIndex(of: "--units-only") {
     guard let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) else { exit(1) }
     unitsRow(MicroBenchmark.units(name: "200-unit v2 tree (files on /tmp)", root: tree, iterations: max(1, n * 2 / 5)))
     _ = system("rm -rf '\(tree)'")
-    unitsRow(MicroBenchmark.units(name: "live /sys/fs/cgroup", root: "/sys/fs/cgroup", iterations: n))
+    unitsRow(MicroBenchmark.units(name: "live \(liveRoot)", root: liveRoot, iterations: n))
     exit(0)
 }
 while let a = args.first {
