@@ -43,8 +43,6 @@ if let i = args.firstIndex(of: "--units-only") {
     let fixtures = args.first ?? "Tests/ProcFSTests/Fixtures"
     print("| per-unit view (cgroup tree) | runs | p50 us | p99 us | max us | units | p50 us per unit |")
     print("|---|---|---|---|---|---|---|")
-    func perUnit(_ v: Double) -> String { let h = Int((v * 100).rounded()); return "\(h / 100).\(h % 100 < 10 ? "0" : "")\(h % 100)" }
-    func unitsRow(_ r: (tick: MicroBenchmark.Timing, perUnit: Double, units: Int)) { print("\(r.tick) \(r.units) | \(perUnit(r.perUnit)) |") }
     unitsRow(MicroBenchmark.units(name: "fixture cgroup-v2 (16 units)", root: "\(fixtures)/cgroup-v2", iterations: n))
     unitsRow(MicroBenchmark.units(name: "fixture cgroup-hybrid (11 units)", root: "\(fixtures)/cgroup-hybrid", iterations: n))
     guard let tree = MicroBenchmark.makeUnitTree(from: "\(fixtures)/cgroup-v2/system.slice/nginx.service", count: 200) else { exit(1) }
